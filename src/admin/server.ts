@@ -1,0 +1,257 @@
+/**
+ * The admin HTTP server (Envoy docs: "Administration interface"), main thread, on node:http (it is
+ * not the data plane). Endpoints that change server state are POST-only: any other method gets
+ * 405 `Method GET not allowed, POST required.` as in Envoy's admin.cc.
+ */
+
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RE2JS } from 're2js';
+import { parseLogLevel } from '../common/logger';
+import { logger } from '../common/logger';
+import type { AdminContext } from './context';
+import { renderPrometheus, renderStatsJson, renderStatsText, type StatsQuery } from './stats-render';
+import { renderClustersJson, renderClustersText, renderListenersJson, renderListenersText } from './clusters-render';
+import { queryConfigDump } from './config-dump';
+import { formatDuration } from '../common/duration';
+
+const log = logger('admin');
+
+interface Reply {
+  status: number;
+  body: string;
+  type?: string;
+}
+
+interface Handler {
+  help: string;
+  mutates: boolean;
+  fn: (q: URLSearchParams, ctx: AdminContext) => Reply | Promise<Reply>;
+}
+
+const TEXT = 'text/plain; charset=UTF-8';
+const JSON_TYPE = 'application/json';
+const ok = (): Reply => ({ status: 200, body: 'OK\n' });
+
+/** A compiled RE2 `filter`/`name_regex` parameter, or a 400 reply when it does not compile. */
+function regexParam(q: URLSearchParams, key: string): ((s: string) => boolean) | Reply | undefined {
+  const src = q.get(key);
+  if (src === null || src === '') return undefined;
+  try {
+    const re = RE2JS.compile(src);
+    return (s: string) => re.test(s);
+  } catch (err) {
+    return { status: 400, body: `Invalid re2 regex: ${(err as Error).message}\n` };
+  }
+}
+
+function statsQuery(q: URLSearchParams): StatsQuery | Reply {
+  const filter = regexParam(q, 'filter');
+  if (filter && typeof filter !== 'function') return filter;
+  return { filter, usedOnly: q.has('usedonly'), type: q.get('type') ?? undefined };
+}
+
+const HANDLERS: Record<string, Handler> = {
+  '/': { help: 'Admin home page', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
+  '/help': { help: 'print out list of admin commands', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
+  '/ready': {
+    help: 'print server state, return 200 if LIVE, otherwise return 503',
+    mutates: false,
+    fn: (_q, ctx) => {
+      const state = ctx.serverInfo().state;
+      return { status: state === 'LIVE' ? 200 : 503, body: `${state}\n`, type: TEXT };
+    },
+  },
+  '/server_info': {
+    help: 'print server version/status information',
+    mutates: false,
+    fn: (_q, ctx) => {
+      const i = ctx.serverInfo();
+      const uptime = formatDuration(Math.floor((Date.now() - i.startTimeMs) / 1000) * 1000);
+      const body = {
+        version: i.version,
+        state: i.state,
+        hot_restart_version: i.hotRestartVersion ?? 'disabled',
+        command_line_options: i.commandLineOptions,
+        node: i.node ?? {},
+        uptime_current_epoch: uptime,
+        uptime_all_epochs: uptime,
+      };
+      return { status: 200, body: JSON.stringify(body, null, 1), type: JSON_TYPE };
+    },
+  },
+  '/stats': {
+    help: 'print server stats (params: usedonly, filter=<re2>, format=json|prometheus, type=Counters|Gauges|Histograms)',
+    mutates: false,
+    fn: async (q, ctx) => {
+      const sq = statsQuery(q);
+      if ('status' in sq) return sq;
+      const snap = await ctx.stats();
+      const format = q.get('format');
+      if (format === 'json') return { status: 200, body: renderStatsJson(snap, sq), type: JSON_TYPE };
+      if (format === 'prometheus') return { status: 200, body: renderPrometheus(snap, sq), type: TEXT };
+      return { status: 200, body: renderStatsText(snap, sq), type: TEXT };
+    },
+  },
+  '/stats/prometheus': {
+    help: 'print server stats in prometheus format (params: usedonly, filter=<re2>)',
+    mutates: false,
+    fn: async (q, ctx) => {
+      const sq = statsQuery(q);
+      if ('status' in sq) return sq;
+      return { status: 200, body: renderPrometheus(await ctx.stats(), sq), type: 'text/plain; version=0.0.4; charset=UTF-8' };
+    },
+  },
+  '/clusters': {
+    help: 'upstream cluster status (params: format=json)',
+    mutates: false,
+    fn: (q, ctx) =>
+      q.get('format') === 'json'
+        ? { status: 200, body: renderClustersJson(ctx.clusters()), type: JSON_TYPE }
+        : { status: 200, body: renderClustersText(ctx.clusters()), type: TEXT },
+  },
+  '/listeners': {
+    help: 'print listener info (params: format=json)',
+    mutates: false,
+    fn: (q, ctx) =>
+      q.get('format') === 'json'
+        ? { status: 200, body: renderListenersJson(ctx.listeners()), type: JSON_TYPE }
+        : { status: 200, body: renderListenersText(ctx.listeners()), type: TEXT },
+  },
+  '/config_dump': {
+    help: 'dump current Envoy configs (params: resource=, mask=, name_regex=, include_eds)',
+    mutates: false,
+    fn: (q, ctx) => {
+      const nameFilter = regexParam(q, 'name_regex');
+      if (nameFilter && typeof nameFilter !== 'function') return nameFilter;
+      let configs = ctx.configDump();
+      if (!q.has('include_eds')) configs = configs.filter((c) => !String(c['@type']).endsWith('.EndpointsConfigDump'));
+      const r = queryConfigDump(configs, { resource: q.get('resource') ?? undefined, mask: q.get('mask') ?? undefined, nameFilter });
+      if (r.status !== 200) return { status: r.status, body: r.message + '\n', type: TEXT };
+      return { status: 200, body: JSON.stringify(r.body, null, 1), type: JSON_TYPE };
+    },
+  },
+  '/logging': {
+    help: 'query/change logging levels (params: level=<level>, <component>=<level>)',
+    mutates: true,
+    fn: (q, ctx) => {
+      for (const [k, v] of q) {
+        const level = parseLogLevel(v);
+        if (!level) return { status: 400, body: `error: unknown logger level "${v}"\n${loggingUsage(ctx)}`, type: TEXT };
+        ctx.setLogLevel(k === 'level' ? undefined : k, level);
+      }
+      return { status: 200, body: loggingUsage(ctx), type: TEXT };
+    },
+  },
+  '/memory': {
+    help: 'print current allocation/heap usage',
+    mutates: false,
+    fn: () => {
+      const m = process.memoryUsage();
+      const body = {
+        allocated: String(m.heapUsed),
+        heap_size: String(m.heapTotal),
+        pageheap_unmapped: '0',
+        pageheap_free: '0',
+        total_thread_cache: '0',
+        total_physical_bytes: String(m.rss),
+      };
+      return { status: 200, body: JSON.stringify(body, null, 1), type: JSON_TYPE };
+    },
+  },
+  '/runtime': {
+    help: 'print runtime values',
+    mutates: false,
+    fn: () => ({ status: 200, body: JSON.stringify({ layers: [], entries: {} }, null, 1), type: JSON_TYPE }),
+  },
+  '/certs': { help: 'print certs on machine', mutates: false, fn: () => ({ status: 200, body: JSON.stringify({ certificates: [] }, null, 1), type: JSON_TYPE }) },
+  '/quitquitquit': { help: 'exit the server', mutates: true, fn: () => ok() },
+  '/healthcheck/fail': { help: 'cause the server to fail health checks', mutates: true, fn: (_q, ctx) => (ctx.healthcheckFail(), ok()) },
+  '/healthcheck/ok': { help: 'cause the server to pass health checks', mutates: true, fn: (_q, ctx) => (ctx.healthcheckOk(), ok()) },
+  '/drain_listeners': {
+    help: 'drain listeners (params: graceful, inboundonly)',
+    mutates: true,
+    fn: (q, ctx) => (ctx.drainListeners({ graceful: q.has('graceful'), inboundOnly: q.has('inboundonly') }), ok()),
+  },
+  '/reset_counters': { help: 'reset all counters to zero', mutates: true, fn: (_q, ctx) => (ctx.resetCounters(), ok()) },
+};
+
+function helpText(): string {
+  let out = 'admin commands are:\n';
+  for (const [path, h] of Object.entries(HANDLERS)) out += `  ${path}: ${h.help}\n`;
+  return out;
+}
+
+function loggingUsage(ctx: AdminContext): string {
+  const { level, components } = ctx.logLevels();
+  let out = `active loggers:\n  default: ${level}\n`;
+  for (const name of Object.keys(components).sort()) out += `  ${name}: ${components[name]}\n`;
+  return out;
+}
+
+/** A running admin server. */
+export interface AdminServer {
+  /** The bound port (useful with port 0). */
+  readonly port: number;
+  readonly address: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the admin server on `address:port` (the bootstrap's `admin.address.socket_address`).
+ * @throws the listen error (e.g. EADDRINUSE).
+ */
+export async function startAdminServer(ctx: AdminContext, opts: { address: string; port: number }): Promise<AdminServer> {
+  const server = http.createServer((req, res) => {
+    void handle(ctx, req, res);
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const a = server.address() as AddressInfo;
+  log.info(`admin address: ${a.address}:${a.port}`);
+  return {
+    port: a.port,
+    address: a.address,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  let path = url.pathname;
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  const h = Object.prototype.hasOwnProperty.call(HANDLERS, path) ? HANDLERS[path] : undefined;
+  let reply: Reply;
+  if (!h) {
+    reply = { status: 404, body: `invalid path. ${helpText()}`, type: TEXT };
+  } else if (h.mutates && req.method !== 'POST') {
+    log.error(`admin path "${path}" mutates state, method=${req.method} rather than POST`);
+    reply = { status: 405, body: `Method ${req.method} not allowed, POST required.`, type: TEXT };
+  } else {
+    try {
+      reply = await h.fn(url.searchParams, ctx);
+    } catch (err) {
+      log.error(`admin ${path}: ${(err as Error).stack ?? err}`);
+      reply = { status: 500, body: `${(err as Error).message}\n`, type: TEXT };
+    }
+  }
+  req.resume();
+  res.writeHead(reply.status, {
+    'content-type': reply.type ?? TEXT,
+    'cache-control': 'no-cache, max-age=0',
+    'x-content-type-options': 'nosniff',
+    'content-length': Buffer.byteLength(reply.body),
+  });
+  if (path === '/quitquitquit' && reply.status === 200) res.once('finish', () => ctx.quit());
+  res.end(reply.body);
+}

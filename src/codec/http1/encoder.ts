@@ -1,0 +1,77 @@
+/**
+ * HTTP/1.1 head encoding. Heads are built as latin1 strings (write them with
+ * `socket.write(head, 'latin1')`, so header bytes 0x80-0xFF round-trip exactly as parsed).
+ *
+ * The only validation is the one that prevents request/response splitting: a header value (or
+ * the request path) containing CR, LF or NUL makes the encoder return null, and the caller fails
+ * the stream. Envoy rejects such values too (HeaderUtility / HeaderString validity checks refuse
+ * CR, LF and NUL). Names are written as given: they come from llhttp (validated tokens) or from
+ * config validated at load time.
+ */
+
+import { STATUS_CODES } from 'node:http';
+
+/** Characters that must never reach the wire inside a header value or the request target. */
+const kForbidden = /[\r\n\0]/;
+
+/** `\r\n` written after each chunk's data. */
+export const CHUNK_END = '\r\n';
+/** The last chunk with no trailers: `0\r\n\r\n`. */
+export const LAST_CHUNK = '0\r\n\r\n';
+
+/** Reason phrases by status code (Node's table; 'Unknown' otherwise, like Envoy's CodeUtility). */
+const kReasons: string[] = [];
+for (const [code, text] of Object.entries(STATUS_CODES)) if (text !== undefined) kReasons[Number(code)] = text;
+
+/** Precomputed `HTTP/1.1 <code> <reason>\r\n` status lines for the known codes. */
+const kStatusLines: string[] = [];
+for (let code = 100; code < 600; code++) {
+  const r = kReasons[code];
+  if (r !== undefined) kStatusLines[code] = `HTTP/1.1 ${code} ${r}\r\n`;
+}
+
+/** Reason phrase for `status` ('Unknown' when not in the table). */
+export function reasonPhrase(status: number): string {
+  return kReasons[status] ?? 'Unknown';
+}
+
+/** Appends `name: value\r\n` lines; returns null when a value contains CR, LF or NUL. */
+function appendHeaders(head: string, headers: string[]): string | null {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    const v = headers[i + 1];
+    if (kForbidden.test(v)) return null;
+    head += headers[i] + ': ' + v + '\r\n';
+  }
+  return head + '\r\n';
+}
+
+/**
+ * Serialises a request head: `${method} ${path} HTTP/1.1\r\n` + `name: value\r\n`... + `\r\n`.
+ * @param headers flat [name, value, ...]; names are written as given.
+ * @returns a latin1 string, or null when `path` or a header value contains CR, LF or NUL.
+ */
+export function encodeRequestHead(method: string, path: string, headers: string[]): string | null {
+  if (kForbidden.test(path)) return null;
+  return appendHeaders(method + ' ' + path + ' HTTP/1.1\r\n', headers);
+}
+
+/**
+ * Serialises a response head: `HTTP/1.1 ${status} ${reason}\r\n` + headers + `\r\n`.
+ * @param reason the reason phrase; when undefined, the standard one for `status` ('Unknown' if none).
+ * @returns a latin1 string, or null when `reason` or a header value contains CR, LF or NUL.
+ */
+export function encodeResponseHead(status: number, reason: string | undefined, headers: string[]): string | null {
+  let line: string | undefined;
+  if (reason === undefined) {
+    line = kStatusLines[status] ?? `HTTP/1.1 ${status} Unknown\r\n`;
+  } else {
+    if (kForbidden.test(reason)) return null;
+    line = `HTTP/1.1 ${status} ${reason}\r\n`;
+  }
+  return appendHeaders(line, headers);
+}
+
+/** Chunk-size line for a chunk of `len` bytes: `${len.toString(16)}\r\n` (len > 0). */
+export function chunkHeader(len: number): string {
+  return len.toString(16) + '\r\n';
+}

@@ -1,0 +1,546 @@
+/**
+ * HTTP/1.1 parser: our own binding over llhttp's WebAssembly (requests from downstream, responses
+ * from upstream), driven the way undici's lib/dispatcher/client-h1.js drives its llhttp:
+ *
+ * - ONE wasm instance per thread; its imports dispatch to a module-level "current parser" that is
+ *   set around `llhttp_execute` / `llhttp_finish`.
+ * - ONE reused input buffer in wasm memory (grown when a bigger chunk arrives): each socket chunk is
+ *   copied once; callback offsets `at` become positions `at - inputPtr` in the caller's Buffer, so
+ *   body slices are zero-copy `subarray`s and strings are sliced straight from the JS Buffer.
+ * - Strings are latin1 (0x80-0xFF survive byte for byte), never UTF-8. Head callbacks only record
+ *   (kind, offset, length) into a shared Int32Array; at headers-complete (or at the end of a chunk
+ *   that cut the head) the records are turned into strings with ONE latin1 slice of the head plus
+ *   `substring`s, which avoids a C++ call per header. Well-known names are interned from the bytes.
+ * - A URL, reason, header name or value cut by a chunk boundary arrives as two callbacks and is
+ *   appended, not pushed as a new entry. Headers are a flat [name, value, ...] array with
+ *   lowercased names (well-known names interned, see header-names.ts).
+ * - Strict parsing: no `llhttp_set_lenient_*` flag is ever set (request-smuggling defence; Envoy's
+ *   codec is equally strict by default).
+ * - Nothing throws out of `execute`: handler exceptions become ExecStatus.Error / 'HANDLER_ERROR'.
+ *
+ * Limits (Envoy HttpConnectionManager `max_request_headers_kb`, default 60, and
+ * `common_http_protocol_options.max_headers_count`, default 100): bytes of URL + header names and
+ * values, and the header count, are checked as the callbacks arrive; exceeding either fails with
+ * errorCode 'HEADERS_TOO_LARGE' (the caller answers 431). Trailers are checked separately against
+ * the same limits.
+ */
+
+import { hasUpper, headerName, latin1, wellKnownName } from './header-names';
+import {
+  ERRNO_NAMES, HPE_OK, HPE_PAUSED, HPE_PAUSED_UPGRADE, LLHTTP_TYPE_REQUEST, LLHTTP_TYPE_RESPONSE,
+  METHOD_NAMES, instantiateLlhttp, readCString, type LlhttpExports,
+} from './llhttp';
+
+/** Which side of the exchange the parser reads (llhttp's HTTP_REQUEST / HTTP_RESPONSE). */
+export const enum ParserKind { Request = 1, Response = 2 }
+
+/** Result of {@link Http1Parser.execute} and {@link Http1Parser.finish}. */
+export const enum ExecStatus {
+  /** The whole chunk was consumed. */
+  Ok = 0,
+  /** onMessageComplete asked to pause: `consumed` bytes were parsed; call resume() then execute the rest. */
+  Paused = 1,
+  /** An Upgrade / CONNECT message (or a 101 response) completed: bytes from `consumed` on are the tunnel's. */
+  Upgrade = 2,
+  /** Protocol error, size limit or handler exception: see `errorCode` / `errorReason`. */
+  Error = 3,
+}
+
+/** Receives the parsed messages. Methods are called synchronously from inside execute()/finish(). */
+export interface Http1Handler {
+  /** Request head. headers: flat [name, value, name, value...], names LOWERCASED, values latin1 as received (leading and trailing OWS trimmed). */
+  onRequestHead(method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): void;
+  /** Response head. Return true to tell the parser the response has no body (e.g. the request was HEAD; 1xx/204/304 are handled by llhttp itself). */
+  onResponseHead(status: number, reason: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): boolean;
+  /** A body slice: a subarray of the chunk passed to execute() (zero copy; decoded from chunked framing). Copy it to keep it past the call if the chunk is reused. */
+  onBody(data: Buffer): void;
+  /** End of message. trailers: flat array (lowercased names) or null. Return true to PAUSE the parser right after this message. */
+  onMessageComplete(trailers: string[] | null): boolean;
+}
+
+/** Options of {@link Http1Parser}. */
+export interface Http1ParserOptions {
+  /** Max bytes of URL + header names + values (default 61440: Envoy `max_request_headers_kb` 60). */
+  maxHeaderBytes?: number;
+  /** Max number of headers (default 100: Envoy `max_headers_count`). */
+  maxHeaderCount?: number;
+}
+
+// ---- the per-thread wasm instance and the "current parser" it calls back into -------------------
+
+let cur: Http1Parser | null = null;
+let curChunk: Buffer = Buffer.alloc(0);
+let curPtr = 0;
+
+const ll: LlhttpExports = instantiateLlhttp({
+  wasm_on_message_begin: (_p) => (cur as Http1Parser).kOnMessageBegin(),
+  wasm_on_url: (_p, at, len) => (cur as Http1Parser).kOnUrl(at - curPtr, len),
+  wasm_on_status: (_p, at, len) => (cur as Http1Parser).kOnStatus(at - curPtr, len),
+  wasm_on_header_field: (_p, at, len) => (cur as Http1Parser).kOnHeaderField(at - curPtr, len),
+  wasm_on_header_value: (_p, at, len) => (cur as Http1Parser).kOnHeaderValue(at - curPtr, len),
+  wasm_on_headers_complete: (_p) => (cur as Http1Parser).kOnHeadersComplete(),
+  wasm_on_body: (_p, at, len) => (cur as Http1Parser).kOnBody(at - curPtr, len),
+  wasm_on_message_complete: (_p) => (cur as Http1Parser).kOnMessageComplete(),
+});
+
+/** The shared input buffer in wasm memory. */
+let inPtr = 0;
+let inSize = 0;
+let heap = new Uint8Array(ll.memory.buffer);
+
+/** Copies `chunk` into wasm memory (the shared buffer, or a private one when nested) and returns its address. */
+function copyIn(chunk: Buffer, nested: boolean): number {
+  const len = chunk.length;
+  let ptr: number;
+  if (nested) {
+    ptr = ll.malloc(len > 0 ? len : 1);
+  } else {
+    if (len > inSize) {
+      if (inPtr !== 0) ll.free(inPtr);
+      inSize = Math.max(len, 16384, Math.ceil(len / 4096) * 4096);
+      inPtr = ll.malloc(inSize);
+    }
+    ptr = inPtr;
+  }
+  if (heap.byteLength === 0) heap = new Uint8Array(ll.memory.buffer); // memory grew: old view detached
+  heap.set(chunk, ptr);
+  return ptr;
+}
+
+/** Pending head spans: [kind, offset in curChunk, length] triples; see Http1Parser.flush(). */
+const K_URL = 0;
+const K_STATUS = 1;
+const K_FIELD = 2;
+const K_VALUE = 3;
+const kSpanCap = 256;
+const spans = new Int32Array(kSpanCap * 3);
+let nSpans = 0;
+
+const freeParser = new FinalizationRegistry<number>((p) => ll.llhttp_free(p));
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/** Trims trailing SP/HTAB (llhttp drops leading OWS but keeps trailing OWS in the value span). */
+function trimEnd(v: string): string {
+  const n = v.length;
+  if (n === 0 || !isOws(v.charCodeAt(n - 1))) return v;
+  let e = n - 1;
+  while (e > 0 && isOws(v.charCodeAt(e - 1))) e--;
+  return v.slice(0, e);
+}
+
+/** True when a `connection` header lists `token` (case-insensitive). */
+function connectionHas(headers: string[], token: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== 'connection') continue;
+    for (const t of headers[i + 1].split(',')) if (t.trim().toLowerCase() === token) return true;
+  }
+  return false;
+}
+
+// ---- the parser ---------------------------------------------------------------------------------
+
+/**
+ * One HTTP/1.x parser (one per connection and direction). Not re-entrant on itself; another
+ * parser may be executed from inside a handler callback.
+ */
+export class Http1Parser {
+  /** After Paused/Upgrade: bytes of the last chunk consumed (the rest is the next message / tunnel data). After Ok: the chunk's length. */
+  consumed = 0;
+  /** After Error: 'HEADERS_TOO_LARGE', 'HANDLER_ERROR' or llhttp's errno name ('HPE_INVALID_METHOD', ...). */
+  errorCode = '';
+  /** After Error: a human-readable reason (llhttp's, or the handler exception's message). */
+  errorReason = '';
+  /** The exception a handler threw (when errorCode is 'HANDLER_ERROR'). */
+  handlerError: unknown = undefined;
+  /** Response parsers: whether the matching request was HEAD (no body expected). Set before each response. */
+  expectNoBody = false;
+
+  private ptr: number;
+  private readonly kind: ParserKind;
+  private readonly handler: Http1Handler;
+  private readonly maxBytes: number;
+  private readonly maxCount: number;
+
+  // per-message state
+  private url = '';
+  private reason = '';
+  private headers: string[] = [];
+  private trailers: string[] | null = null;
+  private inTrailers = false;
+  private bytes = 0;
+  private lastKind = K_URL;
+  private count = 0;
+  private inMessage = false;
+
+  // per-connection state
+  private state: 0 | 1 | 2 | 3 = 0; // 0 running, 1 paused, 2 upgraded, 3 failed
+  private executing = false;
+  private failCode: string | null = null;
+
+  constructor(kind: ParserKind, handler: Http1Handler, opts?: Http1ParserOptions) {
+    if (kind !== ParserKind.Request && kind !== ParserKind.Response) throw new TypeError(`invalid ParserKind ${kind}`);
+    this.kind = kind;
+    this.handler = handler;
+    this.maxBytes = opts?.maxHeaderBytes ?? 60 * 1024;
+    this.maxCount = opts?.maxHeaderCount ?? 100;
+    this.ptr = ll.llhttp_alloc(kind === ParserKind.Request ? LLHTTP_TYPE_REQUEST : LLHTTP_TYPE_RESPONSE);
+    freeParser.register(this, this.ptr, this);
+  }
+
+  /** True while between messages (no partial message buffered). */
+  get idle(): boolean {
+    return !this.inMessage;
+  }
+
+  /**
+   * Parses one chunk (copied once into wasm memory; callbacks get views of `chunk`).
+   * Returns Ok, Paused (see `consumed`, then resume()), Upgrade (see `consumed`) or Error
+   * (see `errorCode`). Never throws. Calling it while paused or upgraded returns that status with
+   * consumed = 0; after Error it returns Error until reset().
+   */
+  execute(chunk: Buffer): ExecStatus {
+    const st = this.state;
+    if (st !== 0 || this.executing) return this.blocked();
+    const prev = cur;
+    const prevChunk = curChunk;
+    const prevPtr = curPtr;
+    const nested = prev !== null;
+    const ptr = copyIn(chunk, nested);
+    cur = this;
+    curChunk = chunk;
+    curPtr = ptr;
+    this.executing = true;
+    let rc: number;
+    try {
+      rc = ll.llhttp_execute(this.ptr, ptr, chunk.length);
+      // a head cut by the end of this chunk: materialise its strings while the chunk is current
+      if (nSpans !== 0 && rc === HPE_OK && this.failCode === null) this.flush();
+    } finally {
+      nSpans = 0;
+      this.executing = false;
+      cur = prev;
+      curChunk = prevChunk;
+      curPtr = prevPtr;
+    }
+    if (rc === HPE_OK && this.failCode === null) {
+      if (nested) ll.free(ptr);
+      this.consumed = chunk.length;
+      return ExecStatus.Ok;
+    }
+    const status = this.status(rc, ptr);
+    if (nested) ll.free(ptr);
+    return status;
+  }
+
+  /** Resumes after Paused (or continues as HTTP after Upgrade); then execute() the remaining bytes. */
+  resume(): void {
+    if (this.state === 1) {
+      ll.llhttp_resume(this.ptr);
+      this.state = 0;
+    } else if (this.state === 2) {
+      ll.llhttp_resume_after_upgrade(this.ptr);
+      this.state = 0;
+    }
+  }
+
+  /**
+   * Signals EOF: completes a close-delimited response. Returns Ok, or Error
+   * ('HPE_INVALID_EOF_STATE') if a message was cut short.
+   */
+  finish(): ExecStatus {
+    if (this.state === 3) return ExecStatus.Error;
+    if (this.executing) return this.blocked();
+    const prev = cur;
+    cur = this;
+    this.executing = true;
+    let rc: number;
+    try {
+      rc = ll.llhttp_finish(this.ptr);
+    } finally {
+      this.executing = false;
+      cur = prev;
+    }
+    if (this.failCode !== null) return this.fail(this.failCode);
+    if (rc === HPE_OK || rc === HPE_PAUSED) {
+      this.inMessage = false;
+      return ExecStatus.Ok;
+    }
+    this.state = 3;
+    this.errorCode = ERRNO_NAMES[rc] ?? `HPE_${rc}`;
+    this.errorReason = readCString(ll, ll.llhttp_get_error_reason(this.ptr));
+    return ExecStatus.Error;
+  }
+
+  /** Makes the parser ready for a new connection (clears errors, pause and upgrade state). */
+  reset(): void {
+    if (this.ptr === 0) return;
+    ll.llhttp_reset(this.ptr);
+    this.state = 0;
+    this.failCode = null;
+    this.errorCode = '';
+    this.errorReason = '';
+    this.handlerError = undefined;
+    this.consumed = 0;
+    this.expectNoBody = false;
+    this.inMessage = false;
+    this.headers = [];
+    this.trailers = null;
+    this.inTrailers = false;
+  }
+
+  /** Frees the wasm-side parser; the object is unusable afterwards (execute returns Error). */
+  destroy(): void {
+    if (this.ptr === 0) return;
+    freeParser.unregister(this);
+    ll.llhttp_free(this.ptr);
+    this.ptr = 0;
+    this.state = 3;
+    this.errorCode = 'DESTROYED';
+    this.errorReason = 'parser destroyed';
+  }
+
+  private blocked(): ExecStatus {
+    this.consumed = 0;
+    if (this.state === 1) return ExecStatus.Paused;
+    if (this.state === 2) return ExecStatus.Upgrade;
+    if (this.state === 0) {
+      // re-entrant call on the same parser from its own handler
+      this.errorCode = 'HANDLER_ERROR';
+      this.errorReason = 'Http1Parser.execute re-entered from a handler';
+    }
+    return ExecStatus.Error;
+  }
+
+  private status(rc: number, ptr: number): ExecStatus {
+    if (this.failCode !== null) return this.fail(this.failCode);
+    if (rc === HPE_PAUSED) {
+      this.state = 1;
+      this.consumed = ll.llhttp_get_error_pos(this.ptr) - ptr;
+      return ExecStatus.Paused;
+    }
+    if (rc === HPE_PAUSED_UPGRADE) {
+      this.state = 2;
+      this.consumed = ll.llhttp_get_error_pos(this.ptr) - ptr;
+      return ExecStatus.Upgrade;
+    }
+    this.state = 3;
+    this.consumed = ll.llhttp_get_error_pos(this.ptr) - ptr;
+    this.errorCode = ERRNO_NAMES[rc] ?? `HPE_${rc}`;
+    this.errorReason = readCString(ll, ll.llhttp_get_error_reason(this.ptr));
+    return ExecStatus.Error;
+  }
+
+  private fail(code: string): ExecStatus {
+    this.state = 3;
+    this.errorCode = code;
+    this.consumed = 0;
+    return ExecStatus.Error;
+  }
+
+  /** Records a failure from inside a callback; returns the value that makes llhttp stop. */
+  private stop(code: string, reason: string): number {
+    if (this.failCode === null) {
+      this.failCode = code;
+      this.errorReason = reason;
+    }
+    return -1;
+  }
+
+  private thrown(err: unknown): number {
+    this.handlerError = err;
+    return this.stop('HANDLER_ERROR', err instanceof Error ? err.message : String(err));
+  }
+
+  private tooLarge(): number {
+    return this.stop('HEADERS_TOO_LARGE', `headers exceed ${this.maxBytes} bytes or ${this.maxCount} entries`);
+  }
+
+  // ---- callbacks (called by the wasm through the module-level dispatchers) ----------------------
+
+  /** Records a head span; flushes first when the record buffer is full. */
+  private record(kind: number, off: number, len: number): void {
+    if (nSpans === kSpanCap) this.flush();
+    const i = nSpans++ * 3;
+    spans[i] = kind;
+    spans[i + 1] = off;
+    spans[i + 2] = len;
+  }
+
+  /**
+   * Turns the pending span records (all in curChunk, in increasing offset order) into strings:
+   * one latin1 slice covering them, then substrings. A record continuing the previous one (cut by
+   * a chunk boundary) is appended: a name right after a name, a value right after a value.
+   */
+  private flush(): void {
+    const n = nSpans * 3;
+    nSpans = 0;
+    if (n === 0) return;
+    const chunk = curChunk;
+    const lo = spans[1];
+    const big = latin1(chunk, lo, spans[n - 2] + spans[n - 1]);
+    const h = this.headers;
+    for (let i = 0; i < n; i += 3) {
+      const kind = spans[i];
+      const off = spans[i + 1];
+      const len = spans[i + 2];
+      const a = off - lo;
+      const m = h.length;
+      if (kind === K_VALUE) {
+        const v = big.substring(a, a + len);
+        if ((m & 1) === 1) h.push(v);
+        else h[m - 1] += v;
+      } else if (kind === K_FIELD) {
+        let name = wellKnownName(chunk, off, len);
+        if (name === undefined) {
+          name = big.substring(a, a + len);
+          if (hasUpper(chunk, off, len)) name = name.toLowerCase();
+        }
+        if ((m & 1) === 1) {
+          h[m - 1] += name;
+        } else {
+          if (m > 0) h[m - 1] = trimEnd(h[m - 1]);
+          h.push(name);
+        }
+      } else if (kind === K_URL) {
+        const u = big.substring(a, a + len);
+        this.url = this.url.length === 0 ? u : this.url + u;
+      } else {
+        const r = big.substring(a, a + len);
+        this.reason = this.reason.length === 0 ? r : this.reason + r;
+      }
+    }
+  }
+
+  /** @internal */
+  kOnMessageBegin(): number {
+    this.inMessage = true;
+    this.url = '';
+    this.reason = '';
+    this.headers = [];
+    this.trailers = null;
+    this.inTrailers = false;
+    this.bytes = 0;
+    this.count = 0;
+    this.lastKind = K_URL;
+    return 0;
+  }
+
+  /** @internal */
+  kOnUrl(off: number, len: number): number {
+    if ((this.bytes += len) > this.maxBytes) return this.tooLarge();
+    this.record(K_URL, off, len);
+    return 0;
+  }
+
+  /** @internal */
+  kOnStatus(off: number, len: number): number {
+    if ((this.bytes += len) > this.maxBytes) return this.tooLarge();
+    this.record(K_STATUS, off, len);
+    return 0;
+  }
+
+  /** @internal */
+  kOnHeaderField(off: number, len: number): number {
+    if ((this.bytes += len) > this.maxBytes) return this.tooLarge();
+    if (this.lastKind !== K_FIELD) {
+      // a new header (a name right after a name is the rest of one cut by a chunk boundary)
+      if (++this.count > this.maxCount) return this.tooLarge();
+      this.lastKind = K_FIELD;
+    }
+    if (!this.inTrailers) {
+      this.record(K_FIELD, off, len);
+      return 0;
+    }
+    const t = this.trailers ?? (this.trailers = []);
+    const n = t.length;
+    const name = headerName(curChunk, off, len);
+    if ((n & 1) === 1) {
+      t[n - 1] += name;
+    } else {
+      if (n > 0) t[n - 1] = trimEnd(t[n - 1]);
+      t.push(name);
+    }
+    return 0;
+  }
+
+  /** @internal */
+  kOnHeaderValue(off: number, len: number): number {
+    if ((this.bytes += len) > this.maxBytes) return this.tooLarge();
+    this.lastKind = K_VALUE;
+    if (!this.inTrailers) {
+      this.record(K_VALUE, off, len);
+      return 0;
+    }
+    const t = this.trailers as string[];
+    const n = t.length;
+    const v = latin1(curChunk, off, off + len);
+    if ((n & 1) === 1) t.push(v);
+    else t[n - 1] += v;
+    return 0;
+  }
+
+  /** @internal */
+  kOnHeadersComplete(): number {
+    this.flush();
+    const p = this.ptr;
+    const h = this.headers;
+    const n = h.length;
+    if ((n & 1) === 1) h.push('');
+    else if (n > 0) h[n - 1] = trimEnd(h[n - 1]);
+    if (ll.llhttp_get_http_major(p) !== 1) return this.stop('HPE_INVALID_VERSION', 'Unsupported HTTP version');
+    const minor = ll.llhttp_get_http_minor(p);
+    const upgrade = ll.llhttp_get_upgrade(p) === 1;
+    let keepAlive = ll.llhttp_should_keep_alive(p) === 1;
+    this.inTrailers = true;
+    this.bytes = 0;
+    this.count = 0;
+    this.lastKind = K_VALUE;
+    try {
+      if (this.kind === ParserKind.Request) {
+        this.handler.onRequestHead(METHOD_NAMES[ll.llhttp_get_method(p)] ?? 'UNKNOWN', this.url, minor, h, keepAlive, upgrade);
+        return 0;
+      }
+      const status = ll.llhttp_get_status_code(p);
+      if (this.expectNoBody && !keepAlive && ll.llhttp_message_needs_eof(p) === 1) {
+        // llhttp thinks the body runs to EOF because it does not know yet that there is none.
+        keepAlive = minor >= 1 ? !connectionHas(h, 'close') : connectionHas(h, 'keep-alive');
+      }
+      const noBody = this.handler.onResponseHead(status, this.reason, minor, h, keepAlive, upgrade);
+      return noBody === true || this.expectNoBody ? 1 : 0;
+    } catch (err) {
+      return this.thrown(err);
+    }
+  }
+
+  /** @internal */
+  kOnBody(off: number, len: number): number {
+    if (len === 0) return 0; // llhttp flushes an empty span when a chunk ends where the body starts
+    try {
+      this.handler.onBody(curChunk.subarray(off, off + len));
+    } catch (err) {
+      return this.thrown(err);
+    }
+    return 0;
+  }
+
+  /** @internal */
+  kOnMessageComplete(): number {
+    this.inMessage = false;
+    const t = this.trailers;
+    if (t !== null) {
+      const n = t.length;
+      if ((n & 1) === 1) t.push('');
+      else if (n > 0) t[n - 1] = trimEnd(t[n - 1]);
+    }
+    this.trailers = null;
+    this.inTrailers = false;
+    try {
+      return this.handler.onMessageComplete(t) === true ? HPE_PAUSED : 0;
+    } catch (err) {
+      return this.thrown(err);
+    }
+  }
+}

@@ -1,0 +1,416 @@
+/**
+ * The router filter (envoy.filters.http.router, source/common/router/router.cc): the terminal HTTP
+ * filter. Picks the route's cluster and a host, takes a connection from the host's pool, forwards
+ * the request head and streams the body with backpressure both ways, enforces the route timeout,
+ * and turns upstream failures into Envoy's local replies and response flags.
+ */
+import { encodeRequestHead, chunkHeader } from '../../../codec/http1/encoder';
+import type { AttacheError } from '../../../common/errors';
+import { CoarseTimer } from '../../../common/timer-wheel';
+import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
+import { getHeader, setHeader, type RequestHead } from '../../../http/headers';
+import type { CompiledRoute, HeaderContext } from '../../../router';
+import type { ClusterManager, Host, ThreadLocalCluster } from '../../../upstream/cluster';
+import type { PoolCallbacks, UpstreamConnection, UpstreamResponseHandler } from '../../../upstream/pool/http1-pool';
+import { poolFor, clusterRuntime } from '../../../upstream/pool/pool-registry';
+
+/** Compiled router filter config (envoy.extensions.filters.http.router.v3.Router). */
+export interface RouterConfig {
+  readonly clusterManager: ClusterManager;
+  /** `suppress_envoy_headers`: do not add x-envoy-* headers. */
+  readonly suppressEnvoyHeaders: boolean;
+}
+
+const EMPTY = Buffer.alloc(0);
+const RETRY_ONCE = 1;
+
+/** One request's router instance. */
+export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseHandler {
+  private route: CompiledRoute | null = null;
+  private cluster: ThreadLocalCluster | null = null;
+  private host: Host | null = null;
+  private head: RequestHead | null = null;
+  private conn: UpstreamConnection | null = null;
+  private cancelPool: (() => void) | null = null;
+  /** Body chunks received before a connection was ready. */
+  private buffered: Buffer[] | null = null;
+  private bufferedBytes = 0;
+  private requestEnded = false;
+  private requestEndWritten = false;
+  private bodyBytesWritten = 0;
+  private chunked = false;
+  private upgrade: string | null = null;
+  private responseStarted = false;
+  private upstreamDisabled = false;
+  private downstreamDisabled = false;
+  private retriesLeft = RETRY_ONCE;
+  private timer: CoarseTimer | null = null;
+  private timeoutMs = 0;
+  private done = false;
+  private encodedHead = '';
+
+  constructor(private readonly cfg: RouterConfig, private readonly cb: DecoderFilterCallbacks) {}
+
+  decodeHeaders(head: RequestHead, endStream: boolean): FilterHeadersStatus {
+    const cb = this.cb;
+    const route = cb.route();
+    if (route === null) {
+      cb.sendLocalReply(404, '', 'NR');
+      return FilterHeadersStatus.StopIteration;
+    }
+    this.route = route;
+    if (route.kind === 'direct_response') {
+      const d = route.directResponse!;
+      const extra: string[] = [];
+      route.responseHeaders.apply(extra, this.headerContext(head));
+      cb.sendLocalReply(d.status, d.body === null ? '' : d.body.toString('latin1'), undefined, extra);
+      return FilterHeadersStatus.StopIteration;
+    }
+    if (route.kind === 'redirect') {
+      const r = route.redirect({ authority: head.authority, path: head.path, method: head.method, headers: head.headers }, head.scheme)!;
+      cb.sendLocalReply(r.status, '', undefined, ['location', r.location]);
+      return FilterHeadersStatus.StopIteration;
+    }
+    const info = cb.streamInfo;
+    const clusterName = route.clusterName(head.headers, Math.random());
+    const cluster = clusterName === null ? undefined : this.cfg.clusterManager.get(clusterName);
+    if (cluster === undefined) {
+      cb.sendLocalReply(503, '', 'NC');
+      return FilterHeadersStatus.StopIteration;
+    }
+    this.cluster = cluster;
+    info.upstreamCluster = cluster.name;
+    // Upgrade allowed? (HCM upgrade_configs, overridden per route.)
+    const t = cb.upgradeType;
+    if (t !== null) {
+      if (!route.upgradeAllowed(t, cb.upgradeEnabledByHcm(t))) {
+        cb.sendLocalReply(403, 'upgrade failed', undefined);
+        return FilterHeadersStatus.StopIteration;
+      }
+      this.upgrade = getHeader(head.headers, 'upgrade') ?? t;
+    }
+    const host = cluster.chooseHost();
+    if (host === null) {
+      clusterRuntime(cluster).stats.noHealthyUpstream();
+      cb.sendLocalReply(503, 'no healthy upstream', 'UH');
+      return FilterHeadersStatus.StopIteration;
+    }
+    this.host = host;
+    this.head = head;
+    this.requestEnded = endStream;
+    this.buildUpstreamHead(head, route, host);
+    if (this.encodedHead === '') {
+      cb.sendLocalReply(400, 'Bad Request', 'DPE');
+      return FilterHeadersStatus.StopIteration;
+    }
+    this.timeoutMs = route.timeoutMs;
+    if (endStream) this.armTimeout();
+    this.requestUpstream(false);
+    return FilterHeadersStatus.StopIteration;
+  }
+
+  private headerContext(head: RequestHead): HeaderContext {
+    const info = this.cb.streamInfo;
+    return {
+      downstreamRemoteAddress: info.downstreamRemoteAddress,
+      downstreamRemotePort: info.downstreamRemotePort,
+      downstreamLocalAddress: info.downstreamLocalAddress,
+      protocol: head.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
+      startTimeMs: info.startTimeMs,
+      upstreamRemoteAddress: this.host?.key,
+      requestHeaders: head.headers,
+    };
+  }
+
+  private buildUpstreamHead(head: RequestHead, route: CompiledRoute, host: Host): void {
+    const headers = head.headers;
+    let path = head.path;
+    const rewritten = route.rewritePath(path);
+    if (rewritten !== null) {
+      if (!this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-original-path', path);
+      this.cb.streamInfo.originalPath = path;
+      path = rewritten;
+    }
+    let authority = head.authority;
+    if (route.hostRewriteLiteral !== null) authority = route.hostRewriteLiteral;
+    else if (route.autoHostRewrite) authority = host.hostname !== '' ? host.hostname : host.key;
+    else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
+    if (authority !== head.authority) headers.push('x-forwarded-host', head.authority);
+    route.requestHeaders.apply(headers, this.headerContext(head));
+    if (route.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(route.timeoutMs));
+    const out: string[] = ['host', authority];
+    for (let i = 0; i < headers.length; i++) out.push(headers[i]);
+    if (this.cb.requestChunked) {
+      this.chunked = true;
+      out.push('transfer-encoding', 'chunked');
+    }
+    if (this.upgrade !== null) out.push('connection', 'upgrade', 'upgrade', this.upgrade);
+    const encoded = encodeRequestHead(head.method, path, out);
+    // null: a header value with CR/LF/NUL (only possible through a header mutation formatter).
+    this.encodedHead = encoded ?? '';
+  }
+
+  private requestUpstream(fresh: boolean): void {
+    const pool = poolFor(this.host!, this.cluster!);
+    this.cancelPool = pool.newStream(this, fresh);
+  }
+
+  // ---- pool callbacks -------------------------------------------------------------------------
+
+  onPoolReady(conn: UpstreamConnection): void {
+    this.cancelPool = null;
+    if (this.done) {
+      conn.release(true);
+      return;
+    }
+    this.conn = conn;
+    const host = this.host!;
+    host.activeRequests++;
+    const rt = clusterRuntime(this.cluster!);
+    rt.stats.rqTotal();
+    this.cb.streamInfo.upstreamHost = host.key;
+    this.cb.streamInfo.upstreamStartMono = performance.now();
+    conn.attach(this, this.head!.method === 'HEAD');
+    let ok = conn.write(this.encodedHead);
+    if (this.upgrade !== null) {
+      const early = this.cb.takeUpgradeBytes((d: Buffer) => {
+        this.conn?.write(d);
+      });
+      for (const b of early) conn.write(b);
+      return;
+    }
+    const buf = this.buffered;
+    if (buf !== null) {
+      this.buffered = null;
+      for (const b of buf) ok = this.writeBody(b);
+      if (this.downstreamDisabled) {
+        this.downstreamDisabled = false;
+        this.cb.readDisable(false);
+      }
+    }
+    if (this.requestEnded) this.writeEnd();
+    if (!ok) this.pauseDownstream();
+  }
+
+  onPoolFailure(err: AttacheError): void {
+    this.cancelPool = null;
+    if (this.done) return;
+    clusterRuntime(this.cluster!).stats.rqFailure();
+    this.localFailure(err.status ?? 503, err.message, err.responseFlag ?? 'UF');
+  }
+
+  // ---- request body ---------------------------------------------------------------------------
+
+  decodeData(data: Buffer, endStream: boolean): FilterDataStatus {
+    if (endStream) this.requestEnded = true;
+    if (this.conn === null) {
+      if (data.length > 0) {
+        (this.buffered ??= []).push(data);
+        this.bufferedBytes += data.length;
+        if (this.bufferedBytes > BUFFER_LIMIT && !this.downstreamDisabled) {
+          this.downstreamDisabled = true;
+          this.cb.readDisable(true);
+        }
+      }
+      if (endStream) this.armTimeout();
+      return FilterDataStatus.StopIterationNoBuffer;
+    }
+    let ok = true;
+    if (data.length > 0) ok = this.writeBody(data);
+    if (endStream) {
+      this.writeEnd();
+      this.armTimeout();
+    }
+    if (!ok) this.pauseDownstream();
+    return FilterDataStatus.StopIterationNoBuffer;
+  }
+
+  decodeTrailers(trailers: string[]): FilterHeadersStatus {
+    this.requestEnded = true;
+    if (this.conn !== null && this.chunked) {
+      let t = '0\r\n';
+      for (let i = 0; i < trailers.length; i += 2) t += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+      this.conn.write(`${t}\r\n`);
+      this.requestEndWritten = true;
+    } else if (this.conn !== null) this.writeEnd();
+    this.armTimeout();
+    return FilterHeadersStatus.StopIteration;
+  }
+
+  private writeBody(data: Buffer): boolean {
+    const conn = this.conn!;
+    this.bodyBytesWritten += data.length;
+    if (!this.chunked) return conn.write(data);
+    conn.write(chunkHeader(data.length));
+    conn.write(data);
+    return conn.write('\r\n');
+  }
+
+  private writeEnd(): void {
+    if (this.requestEndWritten) return;
+    this.requestEndWritten = true;
+    if (this.chunked) this.conn!.write('0\r\n\r\n');
+  }
+
+  private pauseDownstream(): void {
+    if (!this.downstreamDisabled) {
+      this.downstreamDisabled = true;
+      this.cb.readDisable(true);
+    }
+  }
+
+  onUpstreamDrain(): void {
+    if (this.downstreamDisabled && this.conn !== null) {
+      this.downstreamDisabled = false;
+      this.cb.readDisable(false);
+    }
+  }
+
+  // ---- response -------------------------------------------------------------------------------
+
+  onUpstreamHead(status: number, headers: string[], _keepAlive: boolean, upgrade: boolean): void {
+    this.responseStarted = true;
+    this.disarmTimeout();
+    const info = this.cb.streamInfo;
+    info.upstreamHeadersMono = performance.now();
+    clusterRuntime(this.cluster!).stats.rqCompleted(status, info.upstreamHeadersMono - info.upstreamStartMono);
+    if (!this.cfg.suppressEnvoyHeaders) {
+      headers.push('x-envoy-upstream-service-time', String(Math.round(info.upstreamHeadersMono - info.upstreamStartMono)));
+    }
+    this.route!.responseHeaders.apply(headers, this.headerContext(this.head!));
+    if (upgrade) {
+      headers.push('connection', 'upgrade');
+      if (getHeader(headers, 'upgrade') === undefined && this.upgrade !== null) headers.push('upgrade', this.upgrade);
+    }
+    this.cb.encodeHeaders({ status, headers }, false);
+  }
+
+  onUpstreamData(data: Buffer): void {
+    if (this.done) return;
+    this.cb.encodeData(data, false);
+    if (!this.cb.downstreamWritable() && !this.upstreamDisabled && this.conn !== null) {
+      this.upstreamDisabled = true;
+      this.conn.readDisable(true);
+    }
+  }
+
+  onDownstreamDrain(): void {
+    if (this.upstreamDisabled && this.conn !== null) {
+      this.upstreamDisabled = false;
+      this.conn.readDisable(false);
+    }
+  }
+
+  onUpstreamComplete(trailers: string[] | null): void {
+    const conn = this.conn;
+    this.releaseConn(this.requestEndWritten || (this.requestEnded && !this.chunked && this.buffered === null));
+    if (conn !== null) conn.handler = null;
+    if (trailers !== null && trailers.length > 0) this.cb.encodeTrailers(trailers);
+    else this.cb.encodeData(EMPTY, true);
+  }
+
+  onUpstreamTunnelData(data: Buffer): void {
+    this.cb.encodeData(data, false);
+  }
+
+  onUpstreamTunnelEnd(): void {
+    this.cb.encodeData(EMPTY, true);
+  }
+
+  onUpstreamReset(err: AttacheError, beforeResponse: boolean): void {
+    const conn = this.conn;
+    this.detachConn();
+    if (this.done) return;
+    // A keep-alive connection the upstream closed just as we reused it: retry once on a fresh
+    // connection when no body byte was sent (the request can be replayed exactly).
+    if (beforeResponse && conn !== null && conn.reused && this.bodyBytesWritten === 0 && this.buffered === null && this.retriesLeft > 0 && this.upgrade === null) {
+      this.retriesLeft--;
+      clusterRuntime(this.cluster!).stats.rqRetry();
+      this.requestUpstream(true);
+      return;
+    }
+    if (this.responseStarted) {
+      this.cb.streamInfo.setResponseFlag('UC');
+      this.cb.resetStream('upstream reset after response started');
+      return;
+    }
+    this.localFailure(503, err.message, err.responseFlag ?? 'UC');
+  }
+
+  private localFailure(status: number, body: string, flag: string): void {
+    this.disarmTimeout();
+    this.cb.sendLocalReply(status, body, flag);
+  }
+
+  // ---- timeout --------------------------------------------------------------------------------
+
+  private armTimeout(): void {
+    if (this.timeoutMs <= 0 || this.responseStarted || this.done || this.timer !== null) return;
+    this.timer = new CoarseTimer(onTimeout, this);
+    this.timer.arm(this.timeoutMs);
+  }
+
+  private disarmTimeout(): void {
+    if (this.timer !== null) {
+      this.timer.disarm();
+      this.timer = null;
+    }
+  }
+
+  /** @internal */
+  onTimeout(): void {
+    this.timer = null;
+    if (this.done || this.responseStarted) return;
+    clusterRuntime(this.cluster!).stats.rqTimeout();
+    const conn = this.conn;
+    this.detachConn();
+    if (conn !== null) conn.destroy();
+    if (this.cancelPool !== null) {
+      this.cancelPool();
+      this.cancelPool = null;
+    }
+    this.cb.sendLocalReply(504, 'upstream request timeout', 'UT');
+  }
+
+  // ---- teardown -------------------------------------------------------------------------------
+
+  private releaseConn(reusable: boolean): void {
+    const conn = this.conn;
+    if (conn === null) return;
+    this.detachConn();
+    if (this.upstreamDisabled) conn.readDisable(false);
+    conn.release(reusable && this.upgrade === null);
+  }
+
+  private detachConn(): void {
+    if (this.conn !== null) {
+      this.host!.activeRequests--;
+      this.conn = null;
+    }
+  }
+
+  onDestroy(): void {
+    if (this.done) return;
+    this.done = true;
+    this.disarmTimeout();
+    if (this.cancelPool !== null) {
+      this.cancelPool();
+      this.cancelPool = null;
+    }
+    const conn = this.conn;
+    if (conn !== null) {
+      // Stream ended before the upstream exchange finished (downstream reset, local reply):
+      // the connection's state is unknown, close it.
+      this.detachConn();
+      conn.destroy();
+    }
+    this.cb.takeUpgradeBytes(null);
+  }
+}
+
+/** Body bytes buffered while waiting for a connection before downstream reads are paused. */
+const BUFFER_LIMIT = 1024 * 1024;
+
+function onTimeout(arg: unknown): void {
+  (arg as RouterFilter).onTimeout();
+}

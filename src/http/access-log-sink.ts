@@ -1,0 +1,57 @@
+/**
+ * Glue from a finished {@link ActiveStream} to the configured access loggers (src/http/access-log.ts):
+ * compiled once per HCM, one record built per request only when logging is configured.
+ */
+import { ConfigError } from '../common/errors';
+import type { AccessLog } from '../config/model';
+import { createAccessLoggers, type AccessLogRecord } from './access-log';
+import type { ActiveStream } from './active-stream';
+
+let flushIntervalMs: number | undefined;
+/** Envoy's `--file-flush-interval-msec` (set on each worker at start). */
+export function setAccessLogFlushInterval(ms: number): void {
+  flushIntervalMs = ms;
+}
+
+/**
+ * @throws ConfigError when a logger cannot be built (bad format operator, unopenable path).
+ */
+export function compileAccessLogs(configs: readonly AccessLog[], path: string): ReadonlyArray<(s: ActiveStream) => void> {
+  if (configs.length === 0) return [];
+  let loggers;
+  try {
+    loggers = createAccessLoggers(configs, flushIntervalMs === undefined ? undefined : { flushIntervalMs });
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { path });
+  }
+  return loggers.map((l) => (s: ActiveStream) => l.log(recordOf(s)));
+}
+
+function recordOf(s: ActiveStream): AccessLogRecord {
+  const i = s.streamInfo;
+  const h = s.head;
+  return {
+    method: h.method,
+    path: h.path,
+    originalPath: i.originalPath,
+    protocol: h.versionMinor === 0 ? 'HTTP/1.0' : 'HTTP/1.1',
+    authority: h.authority,
+    requestHeaders: h.headers,
+    responseHeaders: s.responseHeaders ?? undefined,
+    status: i.responseCode,
+    responseFlags: i.responseFlags,
+    bytesReceived: i.bytesReceived,
+    bytesSent: i.bytesSent,
+    startTimeMs: i.startTimeMs,
+    durationMs: i.endMono - i.startMono,
+    responseDurationMs: i.upstreamHeadersMono > 0 ? i.upstreamHeadersMono - i.startMono : undefined,
+    upstreamHost: i.upstreamHost,
+    upstreamCluster: i.upstreamCluster,
+    upstreamServiceTimeMs: i.upstreamHeadersMono > 0 ? i.upstreamHeadersMono - i.upstreamStartMono : undefined,
+    downstreamRemoteAddress: i.downstreamRemoteAddress,
+    downstreamRemotePort: i.downstreamRemotePort,
+    downstreamLocalAddress: i.downstreamLocalAddress,
+    downstreamLocalPort: i.downstreamLocalPort,
+    routeName: i.routeName,
+  };
+}

@@ -1,0 +1,510 @@
+/**
+ * Envoy access logging (docs: "Access logging" > "Format rules" / "Command operators";
+ * source/common/formatter/): format strings compiled once into a formatter, and a buffered file sink
+ * per path that writes with `fs.write` on an fd when its buffer passes 64 KiB or every
+ * `--file-flush-interval-msec` (Envoy's default: 10000 ms).
+ *
+ * Supported operators: START_TIME[(strftime)], REQ/RESP/TRAILER(Header[?Alt])[:len], RESPONSE_CODE,
+ * RESPONSE_CODE_DETAILS, RESPONSE_FLAGS, BYTES_RECEIVED, BYTES_SENT, DURATION, REQUEST_DURATION,
+ * RESPONSE_DURATION, RESPONSE_TX_DURATION, UPSTREAM_HOST, UPSTREAM_CLUSTER, UPSTREAM_LOCAL_ADDRESS,
+ * UPSTREAM_TRANSPORT_FAILURE_REASON, DOWNSTREAM_REMOTE_ADDRESS[_WITHOUT_PORT],
+ * DOWNSTREAM_LOCAL_ADDRESS[_WITHOUT_PORT], DOWNSTREAM_LOCAL_PORT, PROTOCOL, ROUTE_NAME, HOSTNAME,
+ * CONNECTION_ID. A missing value prints `-` (text) or `null` (JSON).
+ */
+
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import type { AccessLog } from '../config/model';
+
+/** Envoy's default format (docs "Access logging" > "Default format string"). */
+export const DEFAULT_ACCESS_LOG_FORMAT =
+  '[%START_TIME%] "%REQ(:METHOD)% %REQ(X-ENVOY-ORIGINAL-PATH?:PATH)% %PROTOCOL%" %RESPONSE_CODE% %RESPONSE_FLAGS% ' +
+  '%BYTES_RECEIVED% %BYTES_SENT% %DURATION% %RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)% "%REQ(X-FORWARDED-FOR)%" ' +
+  '"%REQ(USER-AGENT)%" "%REQ(X-REQUEST-ID)%" "%REQ(:AUTHORITY)%" "%UPSTREAM_HOST%"\n';
+
+/** Envoy's default `--file-flush-interval-msec`. */
+export const DEFAULT_FLUSH_INTERVAL_MS = 10_000;
+/** Buffer size that triggers a write before the interval (Envoy's file flush min size: 64 KiB). */
+export const FLUSH_SIZE_BYTES = 64 * 1024;
+
+/** Everything an access log line may print about one request. Times are ms. */
+export interface AccessLogRecord {
+  method: string;
+  /** `:path` as received (with query). */
+  path: string;
+  /** Path before a rewrite (what `x-envoy-original-path` would hold). */
+  originalPath?: string;
+  /** `HTTP/1.1`, `HTTP/1.0`. */
+  protocol: string;
+  /** `:authority` / Host. */
+  authority?: string;
+  /** Flat `[lowercased name, value, ...]`. */
+  requestHeaders: readonly string[];
+  responseHeaders?: readonly string[];
+  responseTrailers?: readonly string[];
+  /** 0 when no response was sent. */
+  status: number;
+  /** Comma-joined response flags (`UH`, `UF,URX`), '' for none. */
+  responseFlags: string;
+  responseCodeDetails?: string;
+  bytesReceived: number;
+  bytesSent: number;
+  /** Wall clock (ms since epoch) when the request started. */
+  startTimeMs: number;
+  /** Start to last response byte sent. */
+  durationMs?: number;
+  /** Start to last request byte received. */
+  requestDurationMs?: number;
+  /** Start to first upstream response byte. */
+  responseDurationMs?: number;
+  /** First upstream response byte to last response byte sent. */
+  responseTxDurationMs?: number;
+  /** `ip:port` of the upstream host. */
+  upstreamHost?: string;
+  upstreamCluster?: string;
+  upstreamLocalAddress?: string;
+  upstreamTransportFailureReason?: string;
+  /** Used for `%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%` when the header is not in responseHeaders. */
+  upstreamServiceTimeMs?: number;
+  downstreamRemoteAddress: string;
+  downstreamRemotePort: number;
+  downstreamLocalAddress: string;
+  downstreamLocalPort: number;
+  routeName?: string;
+  connectionId?: number;
+}
+
+const enum Op {
+  StartTime, Req, Resp, Trailer, ResponseCode, ResponseCodeDetails, ResponseFlags, BytesReceived, BytesSent,
+  Duration, RequestDuration, ResponseDuration, ResponseTxDuration, UpstreamHost, UpstreamCluster,
+  UpstreamLocalAddress, UpstreamTransportFailureReason, RemoteAddress, RemoteAddressNoPort, LocalAddress,
+  LocalAddressNoPort, LocalPort, Protocol, RouteName, Hostname, ConnectionId,
+}
+
+const SIMPLE_OPS: Record<string, Op> = {
+  RESPONSE_CODE: Op.ResponseCode,
+  RESPONSE_CODE_DETAILS: Op.ResponseCodeDetails,
+  RESPONSE_FLAGS: Op.ResponseFlags,
+  BYTES_RECEIVED: Op.BytesReceived,
+  BYTES_SENT: Op.BytesSent,
+  DURATION: Op.Duration,
+  REQUEST_DURATION: Op.RequestDuration,
+  RESPONSE_DURATION: Op.ResponseDuration,
+  RESPONSE_TX_DURATION: Op.ResponseTxDuration,
+  UPSTREAM_HOST: Op.UpstreamHost,
+  UPSTREAM_CLUSTER: Op.UpstreamCluster,
+  UPSTREAM_LOCAL_ADDRESS: Op.UpstreamLocalAddress,
+  UPSTREAM_TRANSPORT_FAILURE_REASON: Op.UpstreamTransportFailureReason,
+  DOWNSTREAM_REMOTE_ADDRESS: Op.RemoteAddress,
+  DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: Op.RemoteAddressNoPort,
+  DOWNSTREAM_LOCAL_ADDRESS: Op.LocalAddress,
+  DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: Op.LocalAddressNoPort,
+  DOWNSTREAM_LOCAL_PORT: Op.LocalPort,
+  PROTOCOL: Op.Protocol,
+  ROUTE_NAME: Op.RouteName,
+  HOSTNAME: Op.Hostname,
+  CONNECTION_ID: Op.ConnectionId,
+};
+
+interface Command {
+  op: Op;
+  /** Header name (lowercase) for REQ/RESP/TRAILER. */
+  h1: string;
+  /** Alternative header after `?`, or ''. */
+  h2: string;
+  /** `:len` truncation, 0 = none. */
+  maxLen: number;
+  /** START_TIME formatter, undefined = Envoy's default (`%Y-%m-%dT%H:%M:%E3SZ`, UTC). */
+  time: ((ms: number) => string) | undefined;
+}
+
+type Part = string | Command;
+
+const CMD_RE = /%([A-Z][A-Z0-9_]*)(?:\(([^)]*)\))?(?::(\d+))?%/g;
+
+/**
+ * Compiles one format string into parts.
+ * @throws Error for an unknown operator (Envoy rejects the config: "Not supported field in StreamInfo").
+ */
+function compileText(format: string): Part[] {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of format.matchAll(CMD_RE)) {
+    const at = m.index!;
+    if (at > last) parts.push(format.slice(last, at));
+    last = at + m[0].length;
+    const name = m[1];
+    const arg = m[2];
+    const maxLen = m[3] ? Number(m[3]) : 0;
+    if (name === 'REQ' || name === 'RESP' || name === 'TRAILER') {
+      if (!arg) throw new Error(`access log format: ${name} requires a header name`);
+      const [a, b = ''] = arg.split('?');
+      parts.push({ op: name === 'REQ' ? Op.Req : name === 'RESP' ? Op.Resp : Op.Trailer, h1: a.toLowerCase(), h2: b.toLowerCase(), maxLen, time: undefined });
+    } else if (name === 'START_TIME') {
+      parts.push({ op: Op.StartTime, h1: '', h2: '', maxLen, time: arg ? compileStrftime(arg) : undefined });
+    } else {
+      const op = SIMPLE_OPS[name];
+      if (op === undefined) throw new Error(`access log format: not supported field in StreamInfo: ${name}`);
+      parts.push({ op, h1: '', h2: '', maxLen, time: undefined });
+    }
+  }
+  if (last < format.length) parts.push(format.slice(last));
+  return parts;
+}
+
+function header(list: readonly string[] | undefined, name: string): string | undefined {
+  if (!list) return undefined;
+  for (let i = 0; i < list.length; i += 2) if (list[i] === name) return list[i + 1];
+  return undefined;
+}
+
+function reqHeader(r: AccessLogRecord, name: string): string | undefined {
+  switch (name) {
+    case ':method': return r.method;
+    case ':path': return r.path;
+    case ':authority': return r.authority ?? header(r.requestHeaders, 'host');
+    case ':scheme': return 'http';
+    case 'x-envoy-original-path': return r.originalPath ?? header(r.requestHeaders, name);
+  }
+  return header(r.requestHeaders, name);
+}
+
+function respHeader(r: AccessLogRecord, name: string): string | undefined {
+  if (name === ':status') return r.status ? String(r.status) : undefined;
+  const v = header(r.responseHeaders, name);
+  if (v === undefined && name === 'x-envoy-upstream-service-time' && r.upstreamServiceTimeMs !== undefined) {
+    return String(Math.floor(r.upstreamServiceTimeMs));
+  }
+  return v;
+}
+
+function addr(a: string, port: number): string {
+  return a.includes(':') ? `[${a}]:${port}` : `${a}:${port}`;
+}
+
+function ms(v: number | undefined): number | undefined {
+  return v === undefined ? undefined : Math.floor(v);
+}
+
+let defaultTimeMs = NaN;
+let defaultTimeStr = '';
+const HOSTNAME = os.hostname();
+
+/** The value of one command: a string, a number, or undefined when not available. */
+function value(c: Command, r: AccessLogRecord): string | number | undefined {
+  switch (c.op) {
+    case Op.StartTime:
+      if (c.time) return c.time(r.startTimeMs);
+      if (r.startTimeMs !== defaultTimeMs) {
+        defaultTimeMs = r.startTimeMs;
+        defaultTimeStr = new Date(r.startTimeMs).toISOString();
+      }
+      return defaultTimeStr;
+    case Op.Req: return reqHeader(r, c.h1) ?? (c.h2 ? reqHeader(r, c.h2) : undefined);
+    case Op.Resp: return respHeader(r, c.h1) ?? (c.h2 ? respHeader(r, c.h2) : undefined);
+    case Op.Trailer: return header(r.responseTrailers, c.h1) ?? (c.h2 ? header(r.responseTrailers, c.h2) : undefined);
+    case Op.ResponseCode: return r.status;
+    case Op.ResponseCodeDetails: return r.responseCodeDetails;
+    case Op.ResponseFlags: return r.responseFlags === '' ? undefined : r.responseFlags;
+    case Op.BytesReceived: return r.bytesReceived;
+    case Op.BytesSent: return r.bytesSent;
+    case Op.Duration: return ms(r.durationMs);
+    case Op.RequestDuration: return ms(r.requestDurationMs);
+    case Op.ResponseDuration: return ms(r.responseDurationMs);
+    case Op.ResponseTxDuration: return ms(r.responseTxDurationMs);
+    case Op.UpstreamHost: return r.upstreamHost;
+    case Op.UpstreamCluster: return r.upstreamCluster;
+    case Op.UpstreamLocalAddress: return r.upstreamLocalAddress;
+    case Op.UpstreamTransportFailureReason: return r.upstreamTransportFailureReason;
+    case Op.RemoteAddress: return addr(r.downstreamRemoteAddress, r.downstreamRemotePort);
+    case Op.RemoteAddressNoPort: return r.downstreamRemoteAddress;
+    case Op.LocalAddress: return addr(r.downstreamLocalAddress, r.downstreamLocalPort);
+    case Op.LocalAddressNoPort: return r.downstreamLocalAddress;
+    case Op.LocalPort: return r.downstreamLocalPort;
+    case Op.Protocol: return r.protocol;
+    case Op.RouteName: return r.routeName;
+    case Op.Hostname: return HOSTNAME;
+    case Op.ConnectionId: return r.connectionId;
+  }
+}
+
+function text(c: Command, r: AccessLogRecord): string {
+  const v = value(c, r);
+  if (v === undefined || v === '') return '-';
+  const s = typeof v === 'string' ? v : String(v);
+  return c.maxLen > 0 && s.length > c.maxLen ? s.slice(0, c.maxLen) : s;
+}
+
+function renderParts(parts: Part[], r: AccessLogRecord): string {
+  let out = '';
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    out += typeof p === 'string' ? p : text(p, r);
+  }
+  return out;
+}
+
+type JsonNode = { kind: 'const'; v: unknown } | { kind: 'one'; c: Command } | { kind: 'text'; parts: Part[] } | { kind: 'obj'; keys: string[]; vals: JsonNode[] };
+
+function compileJson(v: unknown): JsonNode {
+  if (typeof v === 'string') {
+    const parts = compileText(v);
+    if (parts.length === 1 && typeof parts[0] !== 'string') return { kind: 'one', c: parts[0] };
+    return { kind: 'text', parts };
+  }
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    const keys = Object.keys(v);
+    return { kind: 'obj', keys, vals: keys.map((k) => compileJson((v as Record<string, unknown>)[k])) };
+  }
+  return { kind: 'const', v };
+}
+
+function evalJson(n: JsonNode, r: AccessLogRecord): unknown {
+  switch (n.kind) {
+    case 'const': return n.v;
+    case 'text': return renderParts(n.parts, r);
+    case 'one': {
+      const v = value(n.c, r);
+      if (v === undefined || v === '') return null;
+      if (typeof v === 'string' && n.c.maxLen > 0 && v.length > n.c.maxLen) return v.slice(0, n.c.maxLen);
+      return v;
+    }
+    case 'obj': {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < n.keys.length; i++) o[n.keys[i]] = evalJson(n.vals[i], r);
+      return o;
+    }
+  }
+}
+
+/** A compiled access log format. Build once per config; `format()` per request. */
+export class AccessLogFormatter {
+  private readonly parts: Part[] | undefined;
+  private readonly json: JsonNode | undefined;
+  /**
+   * @param format a text format (Envoy's `text_format`/`format`), or a `json_format` object whose
+   * string values are formats: a value that is exactly one operator keeps its type (numbers stay
+   * numbers; missing → null).
+   * @throws Error on an unknown operator.
+   */
+  constructor(format: string | Record<string, unknown> = DEFAULT_ACCESS_LOG_FORMAT) {
+    if (typeof format === 'string') this.parts = compileText(format);
+    else this.json = compileJson(format);
+  }
+  /** The log line for one request (text formats carry their own `\n`; JSON lines get one). */
+  format(r: AccessLogRecord): string {
+    if (this.parts) return renderParts(this.parts, r);
+    return JSON.stringify(evalJson(this.json!, r)) + '\n';
+  }
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const p2 = (n: number) => (n < 10 ? '0' : '') + n;
+
+/**
+ * strftime subset in UTC (Envoy formats START_TIME in UTC): %Y %y %m %d %e %H %M %S %j %a %b %T %F
+ * %s (epoch s), %z, %Z, %% and Envoy's %E<n>S (seconds with n fractional digits), %<n>f / %f
+ * (fraction, default 9 digits).
+ */
+export function compileStrftime(fmt: string): (ms: number) => string {
+  const pieces: Array<string | ((d: Date, ms: number) => string)> = [];
+  const re = /%(E(\d)S|(\d)?f|[YymdeHMSjabTFszZ%])/g;
+  let last = 0;
+  for (const m of fmt.matchAll(re)) {
+    if (m.index! > last) pieces.push(fmt.slice(last, m.index));
+    last = m.index! + m[0].length;
+    const frac = (digits: number) => (_d: Date, t: number) => {
+      const ns = String(Math.floor(((t % 1000) + 1000) % 1000) * 1_000_000).padStart(9, '0');
+      return ns.slice(0, digits);
+    };
+    switch (m[1][0]) {
+      case 'E': { const f = frac(Number(m[2])); pieces.push((d, t) => p2(d.getUTCSeconds()) + (Number(m[2]) > 0 ? '.' + f(d, t) : '')); break; }
+      case 'Y': pieces.push((d) => String(d.getUTCFullYear())); break;
+      case 'y': pieces.push((d) => p2(d.getUTCFullYear() % 100)); break;
+      case 'm': pieces.push((d) => p2(d.getUTCMonth() + 1)); break;
+      case 'd': pieces.push((d) => p2(d.getUTCDate())); break;
+      case 'e': pieces.push((d) => String(d.getUTCDate()).padStart(2, ' ')); break;
+      case 'H': pieces.push((d) => p2(d.getUTCHours())); break;
+      case 'M': pieces.push((d) => p2(d.getUTCMinutes())); break;
+      case 'S': pieces.push((d) => p2(d.getUTCSeconds())); break;
+      case 'j': pieces.push((d) => String(Math.floor((d.getTime() - Date.UTC(d.getUTCFullYear(), 0, 1)) / 86_400_000) + 1).padStart(3, '0')); break;
+      case 'a': pieces.push((d) => DAYS[d.getUTCDay()]); break;
+      case 'b': pieces.push((d) => MONTHS[d.getUTCMonth()]); break;
+      case 'T': pieces.push((d) => `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}`); break;
+      case 'F': pieces.push((d) => `${d.getUTCFullYear()}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())}`); break;
+      case 's': pieces.push((_d, t) => String(Math.floor(t / 1000))); break;
+      case 'z': pieces.push('+0000'); break;
+      case 'Z': pieces.push('UTC'); break;
+      case '%': pieces.push('%'); break;
+      default: pieces.push(frac(m[3] ? Number(m[3]) : 9));
+    }
+  }
+  if (last < fmt.length) pieces.push(fmt.slice(last));
+  return (t: number) => {
+    const d = new Date(t);
+    let out = '';
+    for (const p of pieces) out += typeof p === 'string' ? p : p(d, t);
+    return out;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// File sink
+
+/** Options for {@link AccessLogFileSink}. */
+export interface AccessLogSinkOptions {
+  /** Envoy's `--file-flush-interval-msec`; default 10000. */
+  flushIntervalMs?: number;
+  /** Write as soon as this many bytes are buffered; default 64 KiB. */
+  flushSizeBytes?: number;
+}
+
+/**
+ * A buffered append-only log file. Lines are buffered and written with one `fs.write` per flush
+ * (never one syscall per line); at most one write is in flight. `/dev/stdout` and `/dev/stderr`
+ * are opened as files (falling back to fd 1/2 when they cannot be opened, e.g. a socket).
+ * @throws Error from `fs.openSync` when the path cannot be opened for appending.
+ */
+export class AccessLogFileSink {
+  private readonly fd: number;
+  private readonly ownsFd: boolean;
+  private chunks: string[] = [];
+  private buffered = 0;
+  private writing = false;
+  private readonly timer: NodeJS.Timeout;
+  private readonly flushSize: number;
+  private closed = false;
+
+  constructor(readonly path: string, opts: AccessLogSinkOptions = {}) {
+    this.flushSize = opts.flushSizeBytes ?? FLUSH_SIZE_BYTES;
+    let fd: number;
+    let owns = true;
+    try {
+      fd = fs.openSync(path, 'a');
+    } catch (err) {
+      if (path === '/dev/stdout' || path === '/dev/stderr') {
+        fd = path === '/dev/stdout' ? 1 : 2;
+        owns = false;
+      } else {
+        throw err;
+      }
+    }
+    this.fd = fd;
+    this.ownsFd = owns;
+    this.timer = setInterval(() => this.flush(), opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+    this.timer.unref();
+  }
+
+  /** Buffers one line (the formatter's output, newline included). */
+  write(line: string): void {
+    if (this.closed) return;
+    this.chunks.push(line);
+    this.buffered += line.length;
+    if (this.buffered >= this.flushSize) this.flush();
+  }
+
+  /** Starts writing what is buffered (asynchronously); no-op while a write is in flight. */
+  flush(): void {
+    if (this.writing || this.buffered === 0) return;
+    const buf = Buffer.from(this.chunks.join(''));
+    this.chunks = [];
+    this.buffered = 0;
+    this.writing = true;
+    this.writeFrom(buf, 0);
+  }
+
+  private writeFrom(buf: Buffer, off: number): void {
+    fs.write(this.fd, buf, off, buf.length - off, null, (err, n) => {
+      if (!err && off + n < buf.length) return this.writeFrom(buf, off + n);
+      this.writing = false;
+      if (this.buffered >= this.flushSize) this.flush();
+    });
+  }
+
+  /** Writes everything buffered synchronously (shutdown). */
+  flushSync(): void {
+    if (this.buffered === 0) return;
+    const buf = Buffer.from(this.chunks.join(''));
+    this.chunks = [];
+    this.buffered = 0;
+    let off = 0;
+    while (off < buf.length) {
+      try {
+        off += fs.writeSync(this.fd, buf, off, buf.length - off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Flushes synchronously and closes the file. */
+  close(): void {
+    if (this.closed) return;
+    this.flushSync();
+    this.closed = true;
+    clearInterval(this.timer);
+    if (this.ownsFd && !this.writing) fs.closeSync(this.fd);
+  }
+}
+
+const sinks = new Map<string, AccessLogFileSink>();
+
+/** The sink for `path` on this thread (one per path, shared by every logger writing there). */
+export function accessLogSink(path: string, opts?: AccessLogSinkOptions): AccessLogFileSink {
+  let s = sinks.get(path);
+  if (!s) sinks.set(path, (s = new AccessLogFileSink(path, opts)));
+  return s;
+}
+
+/** Flushes every sink of this thread synchronously (call on shutdown). */
+export function flushAllAccessLogsSync(): void {
+  for (const s of sinks.values()) s.flushSync();
+}
+
+/** Closes every sink of this thread. */
+export function closeAllAccessLogs(): void {
+  for (const s of sinks.values()) s.close();
+  sinks.clear();
+}
+
+/** A formatter bound to a sink: one configured `access_log` entry. */
+export class AccessLogger {
+  constructor(readonly formatter: AccessLogFormatter, readonly sink: { write(line: string): void }) {}
+  log(r: AccessLogRecord): void {
+    this.sink.write(this.formatter.format(r));
+  }
+}
+
+const FILE_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog';
+const STDOUT_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
+const STDERR_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog';
+
+/**
+ * Builds loggers from an HCM's or listener's `access_log` list (envoy.config.accesslog.v3.AccessLog
+ * with FileAccessLog, StdoutAccessLog or StderrAccessLog; `format` (v2), `log_format.text_format`,
+ * `log_format.text_format_source.inline_string` or `log_format.json_format`; default format
+ * otherwise). Entries of other types are skipped.
+ * @throws Error on an unknown command operator or an unopenable path.
+ */
+export function createAccessLoggers(configs: readonly AccessLog[] | undefined, opts?: AccessLogSinkOptions): AccessLogger[] {
+  const out: AccessLogger[] = [];
+  for (const cfg of configs ?? []) {
+    const tc = cfg.typed_config;
+    if (!tc) continue;
+    let path: string | undefined;
+    if (tc['@type'] === FILE_TYPE) path = tc.path;
+    else if (tc['@type'] === STDOUT_TYPE) path = '/dev/stdout';
+    else if (tc['@type'] === STDERR_TYPE) path = '/dev/stderr';
+    if (!path) continue;
+    const lf = tc.log_format;
+    let format: string | Record<string, unknown> = DEFAULT_ACCESS_LOG_FORMAT;
+    if (lf?.json_format) format = lf.json_format;
+    else if (lf?.text_format !== undefined) format = lf.text_format;
+    else if (lf?.text_format_source?.inline_string !== undefined) format = lf.text_format_source.inline_string;
+    else if (typeof tc.format === 'string' && tc.format !== '') format = tc.format;
+    out.push(new AccessLogger(new AccessLogFormatter(format), accessLogSink(path, opts)));
+  }
+  return out;
+}

@@ -1,0 +1,357 @@
+/**
+ * One request/response exchange on a downstream connection: Envoy's ActiveStream and
+ * FilterManager (source/common/http/filter_manager.cc), trimmed. Runs decoder filters in order and
+ * encoder filters in reverse, buffers body while a filter has stopped iteration, applies Envoy's
+ * request header mutations (x-forwarded-for, x-forwarded-proto, x-request-id) before the filters and
+ * writes the response through the connection.
+ */
+import { randomUUID } from 'node:crypto';
+import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type EncoderFilterCallbacks, type HttpFilter } from './filter';
+import { getHeader, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
+import { localReplyHead } from './local-reply';
+import { StreamInfo } from './stream-info';
+import type { CompiledRoute } from '../router';
+import type { DownstreamConnection, TunnelSink } from './connection-manager';
+
+const EMPTY = Buffer.alloc(0);
+
+/** A request in flight. */
+export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallbacks, TunnelSink {
+  readonly streamInfo: StreamInfo;
+  private filters: HttpFilter[] = [];
+  /** Index of the decoder filter where iteration stopped (-1: not stopped). */
+  private decodeStoppedAt = -1;
+  private decodeBuffered: Buffer[] | null = null;
+  private decodeBufferedEnd = false;
+  private decodeTrailersPending: string[] | null = null;
+  private cachedRoute: CompiledRoute | null | undefined = undefined;
+  /** The request body will be/was sent with chunked framing downstream. */
+  requestChunked = false;
+  requestComplete = false;
+  responseStarted = false;
+  responseComplete = false;
+  private responseChunked = false;
+  private destroyed = false;
+  /** Upgrade type requested (lowercase `websocket`), or null. */
+  upgradeType: string | null = null;
+  /** Downstream bytes that arrived after an upgrade request head, before the upstream accepted. */
+  upgradeBytes: Buffer[] = [];
+  /** Set by the router when it takes over an upgraded connection. */
+  upgradeHandler: ((data: Buffer) => void) | null = null;
+  responseStatus = 0;
+  responseHeaders: string[] | null = null;
+
+  constructor(readonly conn: DownstreamConnection, readonly head: RequestHead, readonly headersOnly: boolean) {
+    this.streamInfo = new StreamInfo(conn.remoteAddress, conn.remotePort, conn.localAddress, conn.localPort);
+    conn.config.stats.downstream_rq_total.inc();
+    conn.config.stats.downstream_rq_http1_total.inc();
+    conn.config.stats.downstream_rq_active.inc();
+  }
+
+  /** Begins processing once the head has been validated. */
+  start(): void {
+    const cfg = this.conn.config;
+    mutateRequestHeaders(this);
+    const factories = cfg.filterFactories;
+    const filters = this.filters;
+    for (let i = 0; i < factories.length; i++) filters.push(factories[i](this, this));
+    this.runDecodeHeaders(0);
+  }
+
+  // ---- decode path ----------------------------------------------------------------------------
+
+  private runDecodeHeaders(from: number): void {
+    const filters = this.filters;
+    for (let i = from; i < filters.length; i++) {
+      const f = filters[i];
+      if (f.decodeHeaders === undefined) continue;
+      const st = f.decodeHeaders(this.head, this.headersOnly);
+      if (this.responseComplete || this.destroyed) return;
+      if (st === FilterHeadersStatus.StopIteration) {
+        this.decodeStoppedAt = i;
+        return;
+      }
+    }
+  }
+
+  /** Request body bytes from the codec (`end` true on the last call). */
+  decodeData(data: Buffer, end: boolean): void {
+    if (this.decodeStoppedAt !== -1) {
+      (this.decodeBuffered ??= []).push(data);
+      if (end) this.decodeBufferedEnd = true;
+      return;
+    }
+    this.runDecodeData(0, data, end);
+  }
+
+  private runDecodeData(from: number, data: Buffer, end: boolean): void {
+    const filters = this.filters;
+    for (let i = from; i < filters.length; i++) {
+      const f = filters[i];
+      if (f.decodeData === undefined) continue;
+      const st = f.decodeData(data, end);
+      if (this.responseComplete || this.destroyed) return;
+      if (st !== FilterDataStatus.Continue) {
+        if (st === FilterDataStatus.StopIterationAndBuffer) {
+          this.decodeStoppedAt = i;
+          (this.decodeBuffered ??= []).push(data);
+          if (end) this.decodeBufferedEnd = true;
+        }
+        return;
+      }
+    }
+  }
+
+  /** Request trailers (chunked requests). */
+  decodeTrailers(trailers: string[]): void {
+    if (this.decodeStoppedAt !== -1) {
+      this.decodeTrailersPending = trailers;
+      this.decodeBufferedEnd = true;
+      return;
+    }
+    for (const f of this.filters) {
+      if (f.decodeTrailers === undefined) {
+        if (f.decodeData !== undefined) {
+          f.decodeData(EMPTY, true);
+          if (this.responseComplete || this.destroyed) return;
+        }
+        continue;
+      }
+      if (f.decodeTrailers(trailers) === FilterHeadersStatus.StopIteration) return;
+      if (this.responseComplete || this.destroyed) return;
+    }
+  }
+
+  continueDecoding(): void {
+    const at = this.decodeStoppedAt;
+    if (at === -1 || this.destroyed) return;
+    this.decodeStoppedAt = -1;
+    // If we stopped in headers, continue headers from the next filter; buffered data follows.
+    const buffered = this.decodeBuffered;
+    const end = this.decodeBufferedEnd;
+    this.decodeBuffered = null;
+    this.decodeBufferedEnd = false;
+    this.runDecodeHeadersIfPending(at + 1);
+    if (this.decodeStoppedAt !== -1 || this.responseComplete) {
+      if (buffered) (this.decodeBuffered ??= []).push(...buffered);
+      if (end) this.decodeBufferedEnd = true;
+      return;
+    }
+    if (buffered !== null) {
+      const body = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
+      this.runDecodeData(at + 1, body, end && this.decodeTrailersPending === null);
+    } else if (end && this.decodeTrailersPending === null) this.runDecodeData(at + 1, EMPTY, true);
+    const tr = this.decodeTrailersPending;
+    if (tr !== null && this.decodeStoppedAt === -1) {
+      this.decodeTrailersPending = null;
+      this.decodeTrailers(tr);
+    }
+  }
+
+  private headersDone = false;
+  private runDecodeHeadersIfPending(from: number): void {
+    if (this.headersDone) return;
+    this.headersDone = true;
+    this.runDecodeHeaders(from);
+  }
+
+  // ---- route ----------------------------------------------------------------------------------
+
+  route(): CompiledRoute | null {
+    if (this.cachedRoute === undefined) {
+      const table = this.conn.config.routeTable();
+      const h = this.head;
+      this.cachedRoute = table === null ? null : table.route({ authority: h.authority, path: h.path, method: h.method, headers: h.headers });
+      if (this.cachedRoute) this.streamInfo.routeName = this.cachedRoute.name;
+    }
+    return this.cachedRoute;
+  }
+
+  clearRouteCache(): void {
+    this.cachedRoute = undefined;
+  }
+
+  // ---- encode path ----------------------------------------------------------------------------
+
+  sendLocalReply(status: number, body: string, responseFlag?: string, extraHeaders?: string[]): void {
+    if (responseFlag) this.streamInfo.setResponseFlag(responseFlag);
+    if (this.responseStarted) {
+      // Too late for a reply: reset the stream (close the connection).
+      this.resetStream('local reply after response started');
+      return;
+    }
+    const head = localReplyHead(status, body, extraHeaders);
+    const isHead = this.head.method === 'HEAD';
+    this.encodeHeaders(head, body.length === 0 || isHead);
+    if (body.length > 0 && !isHead) this.encodeData(Buffer.from(body), true);
+  }
+
+  encodeHeaders(head: ResponseHead, endStream: boolean): void {
+    if (this.responseStarted || this.destroyed) return;
+    const filters = this.filters;
+    for (let i = filters.length - 1; i >= 0; i--) {
+      const f = filters[i];
+      if (f.encodeHeaders !== undefined) f.encodeHeaders(head, endStream);
+    }
+    this.responseStarted = true;
+    this.responseStatus = head.status;
+    this.responseHeaders = head.headers;
+    this.streamInfo.responseCode = head.status;
+    const cfg = this.conn.config;
+    if (cfg.alwaysSetRequestIdInResponse) {
+      const id = getHeader(this.head.headers, 'x-request-id');
+      if (id !== undefined) setHeader(head.headers, 'x-request-id', id);
+    }
+    const isHead = this.head.method === 'HEAD';
+    this.responseChunked = this.conn.writeResponseHead(head.status, head.headers, endStream, isHead, this.head.versionMinor);
+    if (endStream || isHead) {
+      if (!endStream) this.headOnlySent = true;
+      else this.complete();
+    }
+  }
+
+  /** Response to HEAD: the body that follows is not written. */
+  private headOnlySent = false;
+
+  encodeData(data: Buffer, endStream: boolean): void {
+    if (this.responseComplete || this.destroyed) return;
+    if (!this.headOnlySent && data.length > 0) {
+      this.streamInfo.bytesSent += data.length;
+      this.conn.writeBody(data, this.responseChunked);
+    }
+    if (endStream) {
+      if (this.responseChunked) this.conn.endChunked(null);
+      this.complete();
+    }
+  }
+
+  encodeTrailers(trailers: string[]): void {
+    if (this.responseComplete || this.destroyed) return;
+    if (this.responseChunked) this.conn.endChunked(trailers);
+    this.complete();
+  }
+
+  continueEncoding(): void {
+    /* encoder filters that stop are not supported yet: every encoder filter continues */
+  }
+
+  readDisable(disable: boolean): void {
+    this.conn.readDisable(disable);
+  }
+
+  readonly downstreamWritable = (): boolean => !this.conn.socket.writableNeedDrain;
+
+  resetStream(reason: string): void {
+    this.streamInfo.setResponseFlag('LR');
+    this.conn.closeAfterResponse = true;
+    this.finishStream(false, reason);
+    this.conn.destroy();
+  }
+
+  /** Downstream went away before the response completed. */
+  onDownstreamReset(reason: string): void {
+    this.streamInfo.setResponseFlag('DC');
+    this.finishStream(false, reason);
+  }
+
+  onDownstreamDrain(): void {
+    for (const f of this.filters) f.onDownstreamDrain?.();
+  }
+
+  upgradeEnabledByHcm(type: string): boolean {
+    return this.conn.config.upgrades.get(type) ?? false;
+  }
+
+  takeUpgradeBytes(handler: ((data: Buffer) => void) | null): Buffer[] {
+    this.upgradeHandler = handler;
+    const b = this.upgradeBytes;
+    this.upgradeBytes = [];
+    return b;
+  }
+
+  onDownstreamData(data: Buffer): void {
+    this.onUpgradeRequestBytes(data);
+  }
+
+  onDownstreamEnd(): void {
+    if (!this.responseComplete) this.resetStream('downstream closed the tunnel');
+  }
+
+  /** Bytes after an upgrade request head. */
+  onUpgradeRequestBytes(data: Buffer): void {
+    if (this.upgradeHandler) {
+      if (data.length > 0) this.upgradeHandler(data);
+    } else if (data.length > 0) this.upgradeBytes.push(data);
+  }
+
+  private complete(): void {
+    this.finishStream(true, '');
+  }
+
+  private finishStream(ok: boolean, _reason: string): void {
+    if (this.responseComplete) return;
+    this.responseComplete = true;
+    const info = this.streamInfo;
+    info.endMono = performance.now();
+    const st = this.conn.config.stats;
+    st.downstream_rq_active.dec();
+    if (ok) st.recordResponse(info.responseCode);
+    else st.downstream_rq_rx_reset.inc();
+    st.downstream_rq_time.record(info.endMono - info.startMono);
+    const logs = this.conn.config.accessLogs;
+    if (logs.length > 0) for (const l of logs) l(this);
+    this.conn.onStreamComplete(this);
+  }
+
+  /** Releases filter resources. Idempotent. */
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const f of this.filters) f.onDestroy?.();
+  }
+}
+
+/**
+ * Envoy's ConnectionManagerUtility::mutateRequestHeaders, for HTTP/1.1 without TLS:
+ * x-forwarded-for (appended only with use_remote_address), x-forwarded-proto, x-request-id,
+ * and removal of `x-envoy-*` headers from external requests when use_remote_address is set.
+ */
+function mutateRequestHeaders(s: ActiveStream): void {
+  const cfg = s.conn.config;
+  const h = s.head.headers;
+  let external = false;
+  if (cfg.useRemoteAddress) {
+    const remote = s.conn.remoteAddress;
+    external = !isInternalAddress(remote);
+    if (!cfg.skipXffAppend) {
+      const xff = getHeader(h, 'x-forwarded-for');
+      setHeader(h, 'x-forwarded-for', xff === undefined ? remote : `${xff}, ${remote}`);
+    }
+    // The edge proxy sets the scheme it saw.
+    setHeader(h, 'x-forwarded-proto', s.head.scheme);
+    if (external) {
+      for (let i = 0; i < h.length; i += 2) {
+        if (h[i].startsWith('x-envoy-')) {
+          removeHeader(h, h[i]);
+          i -= 2;
+        }
+      }
+    } else setHeader(h, 'x-envoy-internal', 'true');
+  } else if (getHeader(h, 'x-forwarded-proto') === undefined) {
+    h.push('x-forwarded-proto', s.head.scheme);
+  }
+  if (cfg.generateRequestId) {
+    const id = getHeader(h, 'x-request-id');
+    if (id === undefined || (external && !cfg.preserveExternalRequestId)) setHeader(h, 'x-request-id', randomUUID());
+  }
+  if (cfg.via) {
+    const v = getHeader(h, 'via');
+    setHeader(h, 'via', v === undefined ? cfg.via : `${v}, ${cfg.via}`);
+  }
+}
+
+/** RFC 1918 / loopback / link-local: Envoy's default internal address config. */
+function isInternalAddress(a: string): boolean {
+  return a.startsWith('10.') || a.startsWith('192.168.') || a.startsWith('127.') || a === '::1' ||
+    /^172\.(1[6-9]|2\d|3[01])\./.test(a) || a.startsWith('fd') || a.startsWith('fc');
+}

@@ -1,0 +1,396 @@
+/**
+ * The HTTP connection manager for one downstream HTTP/1.1 connection (Envoy's
+ * source/common/http/conn_manager_impl.cc): drives the llhttp codec over a raw `net.Socket`, runs
+ * one stream at a time (pipelined requests wait, paused in the parser, and are answered in order),
+ * mutates request/response headers as Envoy does, runs the HTTP filter chain and writes responses.
+ *
+ * Backpressure: a reference-counted `readDisable` pauses the socket; when the socket's write buffer
+ * is over its high watermark the terminal filter is told through `downstreamWritable()` and resumed
+ * through `onDownstreamDrain()`.
+ */
+import type { Socket } from 'node:net';
+import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
+import { encodeResponseHead, chunkHeader } from '../codec/http1/encoder';
+import { logger } from '../common/logger';
+import { getHeader, hasToken, removeHeader, setHeader, HOP_BY_HOP_REQUEST, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
+import { codecErrorReply } from './local-reply';
+import { ActiveStream } from './active-stream';
+import type { HcmConfig } from './hcm-config';
+
+const log = logger('http');
+
+/** The tunnel handler for an accepted upgrade: downstream bytes after the upgrade go here. */
+export interface TunnelSink {
+  onDownstreamData(data: Buffer): void;
+  onDownstreamEnd(): void;
+}
+
+/** One downstream connection. Created by the listener for each accepted socket. */
+export class DownstreamConnection implements Http1Handler {
+  readonly parser: Http1Parser;
+  /** The stream being served (HTTP/1: at most one). */
+  stream: ActiveStream | null = null;
+  /** Bytes received while a pipelined request waits for the previous response. */
+  private pending: Buffer | null = null;
+  private parserPaused = false;
+  private inExecute = false;
+  private readDisableCount = 0;
+  /** Set when the connection must close after the current response (Connection: close, drain, HTTP/1.0). */
+  closeAfterResponse = false;
+  /** The downstream socket was closed or errored. */
+  closed = false;
+  /** Set when the listener drains: answer the current request with Connection: close, then close. */
+  draining = false;
+  /** After a successful upgrade, raw bytes go to the tunnel. */
+  tunnel: TunnelSink | null = null;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  constructor(readonly socket: Socket, readonly config: HcmConfig, private readonly onClosed: (c: DownstreamConnection) => void) {
+    this.parser = new Http1Parser(ParserKind.Request, this, {
+      maxHeaderBytes: config.maxRequestHeadersBytes,
+      maxHeaderCount: config.maxHeadersCount,
+    });
+    this.remoteAddress = stripV4Mapped(socket.remoteAddress ?? '');
+    this.remotePort = socket.remotePort ?? 0;
+    this.localAddress = stripV4Mapped(socket.localAddress ?? '');
+    this.localPort = socket.localPort ?? 0;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (err: Error) => {
+      log.debug(`downstream socket error: ${err.message}`);
+      this.onSocketClose();
+    });
+    socket.on('close', () => this.onSocketClose());
+    socket.on('drain', () => {
+      if (this.stream) this.stream.onDownstreamDrain();
+    });
+    config.stats.downstream_cx_total.inc();
+    config.stats.downstream_cx_active.inc();
+    config.stats.downstream_cx_http1_total.inc();
+  }
+
+  // ---- socket events --------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.tunnel) {
+      this.tunnel.onDownstreamData(chunk);
+      return;
+    }
+    if (this.parserPaused || this.pending !== null) {
+      this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      return;
+    }
+    this.execute(chunk);
+  }
+
+  private execute(chunk: Buffer): void {
+    this.inExecute = true;
+    const st = this.parser.execute(chunk);
+    this.inExecute = false;
+    if (st === ExecStatus.Ok) return;
+    if (st === ExecStatus.Paused) {
+      const rest = chunk.subarray(this.parser.consumed);
+      if (rest.length > 0) this.pending = this.pending ? Buffer.concat([rest, this.pending]) : rest;
+      this.parserPaused = true;
+      // A stream that completed during execute (synchronous local reply) lets us go on now.
+      if (this.stream === null) this.resumeParsing();
+      else this.readDisable(true);
+      return;
+    }
+    if (st === ExecStatus.Upgrade) {
+      const rest = chunk.subarray(this.parser.consumed);
+      const s = this.stream;
+      if (s && s.upgradeType !== null && !s.responseComplete) {
+        this.closeAfterResponse = true; // after a tunnel or a refused upgrade, the connection ends
+        this.tunnel = s;
+        s.onUpgradeRequestBytes(rest);
+      } else if (s === null) {
+        // Upgrade refused and answered already: close.
+        this.closeAfterResponse = true;
+        this.socket.end();
+      }
+      return;
+    }
+    // Codec error: 400 / 431 and close (Envoy: DPE).
+    this.onCodecError(this.parser.errorCode, this.parser.errorReason);
+  }
+
+  private onCodecError(code: string, reason: string): void {
+    this.config.stats.downstream_cx_protocol_error.inc();
+    log.debug(`downstream codec error ${code}: ${reason}`);
+    const { status, body } = codecErrorReply(code);
+    const s = this.stream;
+    if (s && s.responseStarted) {
+      this.destroy();
+      return;
+    }
+    this.closeAfterResponse = true;
+    if (s) {
+      s.sendLocalReply(status, body, 'DPE');
+      return;
+    }
+    // No stream yet (head did not parse): answer directly.
+    const stream = new ActiveStream(this, { method: 'GET', path: '/', authority: '', scheme: 'http', versionMinor: 1, headers: [] }, true);
+    this.stream = stream;
+    stream.requestComplete = true;
+    stream.sendLocalReply(status, body, 'DPE');
+  }
+
+  private onEnd(): void {
+    if (this.tunnel) {
+      this.tunnel.onDownstreamEnd();
+      return;
+    }
+    // Half-close from downstream: finish the current response, then close.
+    this.closeAfterResponse = true;
+    if (this.stream === null) this.socket.end();
+    else if (!this.stream.requestComplete) this.stream.onDownstreamReset('downstream remote disconnect');
+  }
+
+  private onSocketClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.config.stats.downstream_cx_active.dec();
+    this.config.stats.downstream_cx_destroy.inc();
+    const s = this.stream;
+    if (s && !s.responseComplete) s.onDownstreamReset('downstream connection termination');
+    this.parser.destroy();
+    this.onClosed(this);
+  }
+
+  // ---- codec callbacks (Http1Handler) ---------------------------------------------------------
+
+  onRequestHead(method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): void {
+    const cfg = this.config;
+    let path = url;
+    let authority = '';
+    // Absolute-form (RFC 9112 3.2.2): the URL's authority wins over Host.
+    if (url.charCodeAt(0) !== 47 /* '/' */ && url !== '*') {
+      const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)([^#]*)/.exec(url);
+      if (m) {
+        authority = m[2];
+        path = m[3] === '' ? '/' : m[3];
+      }
+    }
+    // Host → :authority
+    let hostCount = 0;
+    for (let i = 0; i < headers.length; i += 2) {
+      if (headers[i] === 'host') {
+        hostCount++;
+        if (authority === '') authority = headers[i + 1];
+      }
+    }
+    if (hostCount > 0) removeHeader(headers, 'host');
+    const head: RequestHead = { method, path, authority, scheme: 'http', versionMinor, headers };
+    const hasBody = getHeader(headers, 'transfer-encoding') !== undefined || (getHeader(headers, 'content-length') ?? '0') !== '0';
+    const stream = new ActiveStream(this, head, !hasBody);
+    this.stream = stream;
+    if (!keepAlive || this.draining) this.closeAfterResponse = true;
+
+    if (versionMinor === 0 && !cfg.acceptHttp10) {
+      this.closeAfterResponse = true;
+      stream.sendLocalReply(426, 'Upgrade Required', 'DPE');
+      return;
+    }
+    if (authority === '') {
+      if (versionMinor === 0 && cfg.defaultHostForHttp10) head.authority = cfg.defaultHostForHttp10;
+      else {
+        this.closeAfterResponse = true;
+        stream.sendLocalReply(400, 'Bad Request', 'DPE');
+        return;
+      }
+    }
+    if (hostCount > 1) {
+      this.closeAfterResponse = true;
+      stream.sendLocalReply(400, 'Bad Request', 'DPE');
+      return;
+    }
+    // Upgrade (WebSocket etc.): allowed per HCM upgrade_configs, overridable per route.
+    let upgradeType: string | null = null;
+    if (upgrade && method !== 'CONNECT') {
+      const u = getHeader(headers, 'upgrade');
+      if (u !== undefined && hasToken(getHeader(headers, 'connection'), 'upgrade')) upgradeType = u.toLowerCase();
+    }
+    // Expect: 100-continue is answered by the proxy and not forwarded (Envoy's default,
+    // proxy_100_continue: false).
+    if (getHeader(headers, 'expect')?.toLowerCase() === '100-continue') {
+      removeHeader(headers, 'expect');
+      if (versionMinor === 1 && hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    }
+    const te = getHeader(headers, 'te');
+    // Strip hop-by-hop request headers (kept: `te: trailers`).
+    stripHopByHop(headers, HOP_BY_HOP_REQUEST);
+    if (te !== undefined && hasToken(te, 'trailers')) headers.push('te', 'trailers');
+    if (hasBody && getHeader(headers, 'content-length') === undefined) stream.requestChunked = true;
+    stream.upgradeType = upgradeType;
+    stream.start();
+  }
+
+  onResponseHead(): boolean {
+    return false; // request parser only
+  }
+
+  onBody(data: Buffer): void {
+    const s = this.stream;
+    if (s === null || s.responseComplete) return; // response already sent: discard the rest of the body
+    s.streamInfo.bytesReceived += data.length;
+    s.decodeData(data, false);
+  }
+
+  onMessageComplete(trailers: string[] | null): boolean {
+    const s = this.stream;
+    if (s === null) return false;
+    s.requestComplete = true;
+    if (!s.responseComplete) {
+      if (trailers !== null && trailers.length > 0) s.decodeTrailers(trailers);
+      else if (!s.headersOnly) s.decodeData(EMPTY, true);
+    }
+    if (s.responseComplete) {
+      this.finishStream(s);
+      return this.closeAfterResponse;
+    }
+    // An upgrade request: let llhttp stop with PAUSED_UPGRADE so the tunnel bytes are ours.
+    if (s.upgradeType !== null) return false;
+    return true; // pause until the response completes
+  }
+
+  // ---- stream/connection coordination ---------------------------------------------------------
+
+  /** Called by the stream when its response has been fully written (or the stream was reset). */
+  onStreamComplete(s: ActiveStream): void {
+    if (!s.requestComplete) {
+      // Response finished before the request: HTTP/1.1 cannot re-synchronise, close after the write.
+      this.closeAfterResponse = true;
+    }
+    if (this.inExecute && s.requestComplete) return; // onMessageComplete finishes it
+    this.finishStream(s);
+    if (!this.inExecute) this.resumeParsing();
+  }
+
+  private finishStream(s: ActiveStream): void {
+    if (this.stream !== s) return;
+    this.stream = null;
+    s.destroy();
+    if (this.closeAfterResponse || this.closed) {
+      if (!this.closed) this.socket.end();
+    }
+  }
+
+  private resumeParsing(): void {
+    if (this.closed || this.closeAfterResponse || this.stream !== null) return;
+    if (this.parserPaused) {
+      this.parserPaused = false;
+      this.parser.resume();
+      this.readDisable(false);
+    }
+    const p = this.pending;
+    if (p !== null) {
+      this.pending = null;
+      this.execute(p);
+    }
+  }
+
+  /** Reference-counted read disable (Envoy's readDisable): pauses the socket at the first, resumes at the last. */
+  readDisable(disable: boolean): void {
+    if (disable) {
+      if (this.readDisableCount++ === 0 && !this.closed) this.socket.pause();
+    } else if (this.readDisableCount > 0) {
+      if (--this.readDisableCount === 0 && !this.closed) this.socket.resume();
+    }
+  }
+
+  /** Starts draining: close idle, `connection: close` on the in-flight response. */
+  drain(): void {
+    this.draining = true;
+    this.closeAfterResponse = true;
+    if (this.stream === null && !this.closed) this.socket.end();
+  }
+
+  /** Closes the socket now (resets in-flight). */
+  destroy(): void {
+    if (!this.closed) this.socket.destroy();
+  }
+
+  /**
+   * Writes a response head (already mutated by filters). Adds framing and connection headers.
+   * @returns whether the body is sent chunked.
+   */
+  writeResponseHead(status: number, headers: string[], endStream: boolean, isHeadRequest: boolean, versionMinor: number): boolean {
+    const cfg = this.config;
+    stripHopByHop(headers, status === 101 ? UPGRADE_KEEP : HOP_BY_HOP_RESPONSE);
+    // server header (server_header_transformation, default OVERWRITE)
+    if (cfg.serverHeaderTransformation === 'OVERWRITE') setHeader(headers, 'server', cfg.serverName);
+    else if (cfg.serverHeaderTransformation === 'APPEND_IF_ABSENT' && getHeader(headers, 'server') === undefined) headers.push('server', cfg.serverName);
+    let chunked = false;
+    const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
+    if (!noBody && status !== 101) {
+      const cl = getHeader(headers, 'content-length');
+      if (cl === undefined) {
+        if (endStream) {
+          if (!isHeadRequest) headers.push('content-length', '0');
+        } else if (versionMinor === 1) {
+          headers.push('transfer-encoding', 'chunked');
+          chunked = !isHeadRequest;
+        } else {
+          this.closeAfterResponse = true; // HTTP/1.0: body delimited by close
+        }
+      }
+    }
+    if (this.closeAfterResponse && status !== 101) headers.push('connection', 'close');
+    else if (versionMinor === 0) headers.push('connection', 'keep-alive');
+    const head = encodeResponseHead(status, undefined, headers);
+    if (head === null) {
+      // A header value with CR/LF/NUL (from a mutation): never emit it; reset instead.
+      this.destroy();
+      return false;
+    }
+    if (!this.closed) this.socket.write(head, 'latin1');
+    return chunked;
+  }
+
+  /** Writes body bytes. @returns false when the socket is over its high watermark. */
+  writeBody(data: Buffer, chunked: boolean): boolean {
+    if (this.closed) return true;
+    if (!chunked) return this.socket.write(data);
+    if (data.length === 0) return true;
+    this.socket.write(chunkHeader(data.length), 'latin1');
+    return this.socket.write(chunkTail(data));
+  }
+
+  /** Ends a chunked body (with trailers, if any). */
+  endChunked(trailers: string[] | null): void {
+    if (this.closed) return;
+    if (trailers === null || trailers.length === 0) this.socket.write('0\r\n\r\n', 'latin1');
+    else {
+      let t = '0\r\n';
+      for (let i = 0; i < trailers.length; i += 2) t += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+      this.socket.write(`${t}\r\n`, 'latin1');
+    }
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+const CRLF = Buffer.from('\r\n');
+const UPGRADE_KEEP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding']);
+
+/** data + CRLF without copying data twice: two writes are coalesced by the socket. */
+function chunkTail(data: Buffer): Buffer {
+  return Buffer.concat([data, CRLF]);
+}
+
+function stripHopByHop(headers: string[], set: ReadonlySet<string>): void {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (set.has(headers[i])) {
+      removeHeader(headers, headers[i]);
+      i -= 2;
+    }
+  }
+}
+
+function stripV4Mapped(a: string): string {
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
+}

@@ -1,0 +1,39 @@
+/**
+ * Per-request facts recorded for access logs, stats and headers: Envoy's StreamInfo
+ * (envoy/stream_info/stream_info.h), trimmed.
+ */
+
+/** Mutable per-stream record. One object per request, reused fields only. */
+export class StreamInfo {
+  /** Wall-clock start (ms since epoch) for %START_TIME%. */
+  startTimeMs = Date.now();
+  /** Monotonic start (performance.now()) for durations. */
+  startMono = performance.now();
+  /** Monotonic time the first upstream byte was written / response head arrived. */
+  upstreamStartMono = 0;
+  upstreamHeadersMono = 0;
+  /** Monotonic time the last response byte went out. */
+  endMono = 0;
+  /** Response flags (`UH`, `UF,URX`, ...), comma-joined as Envoy prints. */
+  responseFlags = '';
+  responseCode = 0;
+  bytesReceived = 0;
+  bytesSent = 0;
+  routeName: string | undefined = undefined;
+  upstreamCluster: string | undefined = undefined;
+  /** `ip:port` of the upstream host used. */
+  upstreamHost: string | undefined = undefined;
+  /** The request path before any rewrite (x-envoy-original-path). */
+  originalPath: string | undefined = undefined;
+  constructor(
+    readonly downstreamRemoteAddress: string,
+    readonly downstreamRemotePort: number,
+    readonly downstreamLocalAddress: string,
+    readonly downstreamLocalPort: number,
+  ) {}
+  /** Adds a response flag (once). */
+  setResponseFlag(flag: string): void {
+    if (this.responseFlags === '') this.responseFlags = flag;
+    else if (!this.responseFlags.split(',').includes(flag)) this.responseFlags += `,${flag}`;
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * Per-worker listeners (Envoy's ListenerManager + ConnectionHandler, one per worker): each listener
+ * gets this worker's own listening socket (SO_REUSEPORT, so the kernel spreads connections across
+ * workers), picks a filter chain per connection and hands the socket to the HTTP connection manager.
+ *
+ * Config changes compile new filter chains and swap them whole; existing connections keep the
+ * config they started with. Draining stops accepting, asks each connection to close after its
+ * in-flight request, and resolves when all are gone (or at the deadline, when the rest are closed).
+ */
+import * as net from 'node:net';
+import { ConfigError } from '../common/errors';
+import { logger } from '../common/logger';
+import type { FilterChain, HttpConnectionManager, Listener, RouteConfiguration } from '../config/model';
+import { DownstreamConnection } from '../http/connection-manager';
+import type { WorkerServices } from '../http/filter';
+import { compileHcm, type HcmConfig } from '../http/hcm-config';
+import { listenerStats, listenerStatName, type ListenerStats } from '../stats/common-stats';
+import { reusePortSocket } from '../native';
+
+const log = logger('listener');
+
+/** How this process gives each worker its own socket. */
+export type SocketMode = 'native-addon' | 'node-reuseport' | 'none';
+
+const HCM_NAMES = new Set(['envoy.filters.network.http_connection_manager', 'envoy.http_connection_manager']);
+const HCM_TYPES = new Set([
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+  'type.googleapis.com/envoy.config.filter.network.http_connection_manager.v2.HttpConnectionManager',
+]);
+
+/** A compiled filter chain. */
+interface CompiledChain {
+  readonly match: FilterChain['filter_chain_match'];
+  readonly hcm: HcmConfig;
+}
+
+/** Compiled listener config (immutable). */
+interface CompiledListener {
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly chains: readonly CompiledChain[];
+  readonly defaultChain: CompiledChain | null;
+  readonly stats: ListenerStats;
+}
+
+/**
+ * Compiles a listener's filter chains.
+ * @throws ConfigError for network filters attache does not implement.
+ */
+export function compileListener(l: Listener, index: number, services: WorkerServices, routes: Readonly<Record<string, RouteConfiguration>>, port: number): CompiledListener {
+  const path = `static_resources.listeners[${index}]`;
+  const compileChain = (fc: FilterChain, p: string): CompiledChain => {
+    const f = fc.filters.find((x) => HCM_NAMES.has(x.name) || HCM_TYPES.has(String(x.typed_config?.['@type'] ?? '')));
+    if (f === undefined) {
+      const names = fc.filters.map((x) => x.name).join(', ');
+      throw new ConfigError(`no supported network filter in filter chain (found: ${names || 'none'})`, {
+        path: `${p}.filters`,
+        hint: 'attache implements envoy.filters.network.http_connection_manager',
+      });
+    }
+    const { '@type': _t, ...hcm } = (f.typed_config ?? {}) as Record<string, unknown>;
+    return { match: fc.filter_chain_match, hcm: compileHcm(hcm as unknown as HttpConnectionManager, { services, path: `${p}.filters[${fc.filters.indexOf(f)}].typed_config`, routes }) };
+  };
+  const chains = l.filter_chains.map((fc, i) => compileChain(fc, `${path}.filter_chains[${i}]`));
+  const defaultChain = l.default_filter_chain ? compileChain(l.default_filter_chain, `${path}.default_filter_chain`) : null;
+  const address = l.address.socket_address.address;
+  return Object.freeze({
+    name: l.name,
+    address,
+    port,
+    chains: Object.freeze(chains),
+    defaultChain,
+    stats: listenerStats(services.stats, l.stat_prefix ?? listenerStatName(address, port)),
+  });
+}
+
+/** Picks the filter chain for a connection (destination port and source prefix; else first/default). */
+function selectChain(l: CompiledListener, socket: net.Socket): CompiledChain | null {
+  for (const c of l.chains) {
+    const m = c.match;
+    if (m === undefined) return c;
+    if (m.destination_port !== undefined && m.destination_port !== socket.localPort) continue;
+    if (m.server_names?.length || m.transport_protocol === 'tls' || m.application_protocols?.length) continue;
+    return c;
+  }
+  return l.defaultChain;
+}
+
+/** One listening socket of this worker. */
+class ActiveListener {
+  readonly server: net.Server;
+  readonly connections = new Set<DownstreamConnection>();
+  private draining = false;
+
+  constructor(public config: CompiledListener, mode: SocketMode) {
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.onConnection(s));
+    this.server.on('error', (e) => log.error(`listener ${config.name}: ${e.message}`));
+    this.open(mode);
+  }
+
+  private open(mode: SocketMode): void {
+    const { address, port } = this.config;
+    if (mode === 'native-addon') {
+      const fd = reusePortSocket!(address, port, true, 1024);
+      this.server.listen({ fd });
+    } else if (mode === 'node-reuseport') {
+      this.server.listen({ host: address, port, backlog: 1024, reusePort: true } as net.ListenOptions);
+    } else {
+      this.server.listen({ host: address, port, backlog: 1024 });
+    }
+  }
+
+  private onConnection(socket: net.Socket): void {
+    const cfg = this.config;
+    cfg.stats.downstream_cx_total.inc();
+    cfg.stats.downstream_cx_active.inc();
+    if (this.draining) {
+      socket.destroy();
+      return;
+    }
+    const chain = selectChain(cfg, socket);
+    if (chain === null) {
+      cfg.stats.no_filter_chain_match?.inc();
+      socket.destroy();
+      return;
+    }
+    const c = new DownstreamConnection(socket, chain.hcm, (closed) => {
+      this.connections.delete(closed);
+      cfg.stats.downstream_cx_active.dec();
+      cfg.stats.downstream_cx_destroy.inc();
+      this.onConnectionGone();
+    });
+    this.connections.add(c);
+  }
+
+  private drainResolve: (() => void) | null = null;
+  private onConnectionGone(): void {
+    if (this.drainResolve !== null && this.connections.size === 0) {
+      const r = this.drainResolve;
+      this.drainResolve = null;
+      r();
+    }
+  }
+
+  /** Stops accepting; in-flight requests finish with `connection: close`. Resolves when no connection is left. */
+  drain(): Promise<void> {
+    this.draining = true;
+    this.server.close();
+    for (const c of this.connections) c.drain();
+    if (this.connections.size === 0) return Promise.resolve();
+    return new Promise((r) => {
+      this.drainResolve = r;
+    });
+  }
+
+  /** Closes every remaining connection. */
+  closeAll(): void {
+    this.server.close();
+    for (const c of this.connections) c.destroy();
+  }
+}
+
+/** All listeners of one worker. */
+export class ListenerManager {
+  private readonly active = new Map<string, ActiveListener>();
+
+  constructor(private readonly mode: SocketMode) {}
+
+  /**
+   * Applies a set of listeners: new ones open, removed ones drain, changed ones get the new
+   * compiled config for new connections (the socket stays).
+   * @param ports resolved port per listener name (port_value 0 resolved once by the main thread).
+   * @throws ConfigError from compilation; nothing is changed then.
+   */
+  apply(listeners: readonly Listener[], services: WorkerServices, routes: Readonly<Record<string, RouteConfiguration>>, ports: Readonly<Record<string, number>>): void {
+    const compiled = listeners.map((l, i) => compileListener(l, i, services, routes, ports[l.name] ?? l.address.socket_address.port_value ?? 0));
+    const keep = new Set<string>();
+    for (const c of compiled) {
+      keep.add(c.name);
+      const existing = this.active.get(c.name);
+      if (existing !== undefined && existing.config.address === c.address && existing.config.port === c.port) {
+        existing.config = c;
+      } else {
+        if (existing !== undefined) void existing.drain();
+        this.active.set(c.name, new ActiveListener(c, this.mode));
+        log.debug(`listener ${c.name} on ${c.address}:${c.port}`);
+      }
+    }
+    for (const [name, l] of this.active) {
+      if (!keep.has(name)) {
+        this.active.delete(name);
+        void l.drain();
+      }
+    }
+  }
+
+  /** Ports actually bound, by listener name. */
+  boundPorts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [name, l] of this.active) {
+      const a = l.server.address();
+      if (a !== null && typeof a === 'object') out[name] = a.port;
+    }
+    return out;
+  }
+
+  /** Total open downstream connections. */
+  connectionCount(): number {
+    let n = 0;
+    for (const l of this.active.values()) n += l.connections.size;
+    return n;
+  }
+
+  /**
+   * Drains every listener: stop accepting, finish in-flight requests, then close. Connections still
+   * open after `timeoutMs` are closed.
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    const all = Promise.all([...this.active.values()].map((l) => l.drain()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((r) => {
+      timer = setTimeout(r, timeoutMs);
+    });
+    await Promise.race([all, deadline]);
+    clearTimeout(timer);
+    for (const l of this.active.values()) l.closeAll();
+  }
+}

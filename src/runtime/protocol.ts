@@ -1,0 +1,54 @@
+/**
+ * Messages between the main thread and proxy workers (over a MessagePort per worker task).
+ * Only snapshots go main → worker on config change; stats cross through SharedArrayBuffers
+ * (layout messages are rare); everything else is an admin-time request/reply.
+ */
+import type { ConfigSnapshot } from '../config/model';
+import type { StatsLayoutMessage, HistogramExport } from '../stats/store';
+
+/** The piscina task payload that starts a worker. */
+export interface WorkerTask {
+  workerId: number;
+  port: import('node:worker_threads').MessagePort;
+  snapshot: ConfigSnapshot;
+  /** Resolved port per listener name (port_value 0 resolved by main). */
+  listenerPorts: Record<string, number>;
+  socketMode: 'native-addon' | 'node-reuseport' | 'none';
+  logLevel: string;
+  componentLogLevels: Record<string, string>;
+}
+
+/** Host status for /clusters. */
+export interface HostStatus {
+  cluster: string;
+  address: string;
+  port: number;
+  hostname: string;
+  weight: number;
+  healthy: boolean;
+  healthStatus: string;
+  zone: string;
+  region: string;
+  subZone: string;
+  priority: number;
+  activeRequests: number;
+  activeConnections: number;
+}
+
+export type MainToWorker =
+  | { type: 'snapshot'; snapshot: ConfigSnapshot; listenerPorts: Record<string, number> }
+  | { type: 'endpoints'; cluster: string; cla: import('../config/model').ClusterLoadAssignment }
+  | { type: 'drain'; timeoutMs: number }
+  | { type: 'histograms'; id: number }
+  | { type: 'hosts'; id: number }
+  | { type: 'log-level'; level?: string; component?: string }
+  | { type: 'crash' };
+
+export type WorkerToMain =
+  | { type: 'ready'; workerId: number; ports: Record<string, number> }
+  | { type: 'snapshot-applied'; version: number }
+  | { type: 'snapshot-rejected'; version: number; error: string }
+  | StatsLayoutMessage
+  | { type: 'histograms-reply'; id: number; histograms: HistogramExport[] }
+  | { type: 'hosts-reply'; id: number; hosts: HostStatus[] }
+  | { type: 'drained'; workerId: number };

@@ -1,0 +1,186 @@
+/**
+ * Process entry (Envoy's main_common + server.cc, main thread): options → bootstrap → validate or
+ * serve. Serving: resolve listener ports once, resolve DNS clusters, start the workers, the admin
+ * listener and signal handling (SIGTERM/SIGINT drain, then exit 0).
+ */
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { ConfigError, isAttacheError } from '../common/errors';
+import { logger, setComponentLogLevel, setLogLevel } from '../common/logger';
+import { loadBootstrap, snapshotFromBootstrap } from '../config';
+import type { Bootstrap, ClusterLoadAssignment, ConfigSnapshot } from '../config/model';
+import { native, reservePort, reusePortSupport, hashImplementation, closeFd } from '../native';
+import { defaultConcurrency } from './concurrency';
+import { DnsDiscovery } from './dns-discovery';
+import { parseOptions, USAGE, UsageError, type Options } from './options';
+import { Supervisor } from './supervisor';
+import { startAdmin, type RunningAdmin } from './admin-glue';
+
+const log = logger('main');
+
+/** attache's version (package.json). */
+export const VERSION: string = (() => {
+  try {
+    return JSON.parse(readFileSync(path.resolve(__dirname, '../../../package.json'), 'utf8')).version as string;
+  } catch {
+    return '0.0.0';
+  }
+})();
+
+/** A running server (returned for tests and the CLI). */
+export interface RunningServer {
+  readonly supervisor: Supervisor;
+  readonly admin: RunningAdmin | null;
+  readonly ports: Record<string, number>;
+  /** Drains and stops everything; resolves when done. */
+  shutdown(reason: string): Promise<void>;
+}
+
+function formatError(err: unknown): string {
+  if (err instanceof ConfigError) return err.format();
+  if (isAttacheError(err)) return `${err.code}: ${err.message}`;
+  return (err as Error)?.message ?? String(err);
+}
+
+/**
+ * Runs the CLI. @returns the exit code for validate mode and startup failures; in serve mode the
+ * process exits from the signal handler.
+ */
+export async function main(argv: string[] = process.argv.slice(2)): Promise<number> {
+  let opts: Options;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`attache: ${err.message}\n\n${USAGE}`);
+      return 1;
+    }
+    throw err;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`attache version: ${VERSION} (Envoy-compatible bootstrap v3; Node.js ${process.version})\n`);
+    return 0;
+  }
+  setLogLevel(opts.logLevel);
+  for (const [c, l] of Object.entries(opts.componentLogLevels)) setComponentLogLevel(c, l);
+
+  let bootstrap: Bootstrap;
+  try {
+    const r = loadBootstrap({ path: opts.configPath, yaml: opts.configYaml });
+    bootstrap = r.bootstrap;
+    for (const w of r.warnings) log.warn(w);
+  } catch (err) {
+    const what = opts.configPath ?? '--config-yaml';
+    if (opts.mode === 'validate') process.stdout.write(`configuration '${what}' is invalid:\n`);
+    process.stderr.write(`${formatError(err)}\n`);
+    return 1;
+  }
+  if (opts.mode === 'validate') {
+    process.stdout.write(`configuration '${opts.configPath ?? '--config-yaml'}' OK\n`);
+    return 0;
+  }
+  if (opts.serviceNode) bootstrap.node = { ...bootstrap.node, id: bootstrap.node?.id ?? opts.serviceNode };
+  if (opts.serviceCluster) bootstrap.node = { ...bootstrap.node, cluster: bootstrap.node?.cluster ?? opts.serviceCluster };
+
+  try {
+    const server = await serve(bootstrap, opts);
+    if (opts.mode === 'init_only') {
+      await server.shutdown('init_only');
+      return 0;
+    }
+    let stopping = false;
+    const onSignal = (sig: string) => {
+      if (stopping) {
+        log.warn(`${sig} again: exiting now`);
+        process.exit(1);
+      }
+      stopping = true;
+      log.info(`caught ${sig}: draining (up to ${opts.drainTimeS}s)`);
+      void server.shutdown(sig).then(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    return -1; // keep running
+  } catch (err) {
+    process.stderr.write(`attache: ${formatError(err)}\n`);
+    return 1;
+  }
+}
+
+/**
+ * Starts serving a validated bootstrap.
+ * @throws Error when a listener cannot be bound or workers fail to start.
+ */
+export async function serve(bootstrap: Bootstrap, opts: Options): Promise<RunningServer> {
+  const startMs = Date.now();
+  let concurrency = opts.concurrency;
+  if (concurrency === undefined) {
+    const d = defaultConcurrency();
+    concurrency = d.value;
+    log.info(`concurrency ${concurrency} (${d.source}); set --concurrency to override`);
+  }
+  const socketMode = reusePortSupport();
+  if (socketMode === 'none' && concurrency > 1) {
+    log.warn('*** SO_REUSEPORT is unavailable (native addon not built, and this Node.js ignores listen({reusePort})) ***');
+    log.warn(`*** running ONE worker instead of ${concurrency}: build the addon with \`npm run build:native\` (needs cargo) ***`);
+    concurrency = 1;
+  }
+  log.info(`socket mode: ${socketMode}; hash: ${hashImplementation()}; native addon: ${native.available ? 'loaded' : `absent (${native.reason ?? 'not built'})`}`);
+
+  // Resolve port_value 0 once, so that every worker binds the same port.
+  const listenerPorts: Record<string, number> = {};
+  const reservations: number[] = [];
+  for (const l of bootstrap.static_resources?.listeners ?? []) {
+    const sa = l.address.socket_address;
+    if ((sa.port_value ?? 0) === 0 && socketMode === 'native-addon') {
+      const r = reservePort(sa.address, 0);
+      if (r) {
+        listenerPorts[l.name] = r.port;
+        reservations.push(r.fd);
+      }
+    }
+  }
+
+  let snapshot: ConfigSnapshot = snapshotFromBootstrap(bootstrap, 1);
+  const clusters = bootstrap.static_resources?.clusters ?? [];
+  let supervisor: Supervisor | null = null;
+  const endpoints: Record<string, ClusterLoadAssignment> = {};
+  const dns = new DnsDiscovery(clusters, {
+    onUpdate: (name, cla) => {
+      endpoints[name] = cla;
+      if (supervisor !== null) supervisor.publishEndpoints(name, cla);
+    },
+  });
+  await dns.start();
+  snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, ...endpoints } };
+
+  supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, listenerPorts }, snapshot);
+  await supervisor.start();
+  const ports = { ...supervisor.boundPorts() };
+  let admin: RunningAdmin | null = null;
+  if (bootstrap.admin?.address) {
+    admin = await startAdmin({ bootstrap, supervisor, opts, startMs, version: VERSION, concurrency, snapshot: () => snapshot, shutdown: (r) => void shutdown(r).then(() => process.exit(0)) });
+  }
+  log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? `; admin on port ${admin.port}` : ''}`);
+
+  let shut: Promise<void> | null = null;
+  const sup = supervisor;
+  const shutdown = (reason: string): Promise<void> => {
+    if (shut !== null) return shut;
+    shut = (async () => {
+      log.info(`shutting down (${reason})`);
+      admin?.markDraining();
+      dns.stop();
+      await sup.drainAndStop(opts.drainTimeS * 1000);
+      for (const fd of reservations) closeFd?.(fd);
+      await admin?.close();
+      log.info('exited cleanly');
+    })();
+    return shut;
+  };
+  return { supervisor, admin, ports, shutdown };
+}

@@ -1,0 +1,378 @@
+/**
+ * Per-worker, per-host HTTP/1.1 connection pool (Envoy's source/common/http/http1/conn_pool.cc):
+ * keep-alive connections reused LIFO, one request at a time per connection, new connections up to
+ * the cluster's `max_connections` circuit breaker, a pending queue up to `max_pending_requests`
+ * (beyond it: overflow, response flag UO), `connect_timeout`, and an idle timeout after which an
+ * unused connection is closed (`common_http_protocol_options.idle_timeout`, default 1 h).
+ */
+import * as net from 'node:net';
+import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../../codec/http1/parser';
+import { UpstreamErrors, type AttacheError } from '../../common/errors';
+import { logger } from '../../common/logger';
+
+const log = logger('pool');
+
+/** What a pool needs to know of its cluster (resolved once per cluster version). */
+export interface PoolClusterInfo {
+  readonly name: string;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxConnections: number;
+  readonly maxPendingRequests: number;
+  readonly stats: PoolStats;
+}
+
+/** Stat handles the pool updates (cluster.<name>.upstream_cx_*). */
+export interface PoolStats {
+  cxTotal(): void;
+  cxActive(delta: number): void;
+  cxConnectFail(): void;
+  cxConnectTimeout(): void;
+  cxDestroy(): void;
+  cxConnectMs(ms: number): void;
+  pendingActive(delta: number): void;
+  pendingTotal(): void;
+  pendingOverflow(): void;
+}
+
+/** A waiter for a connection. */
+export interface PoolCallbacks {
+  /** A connection is ready and exclusively yours until release()/destroy(). */
+  onPoolReady(conn: UpstreamConnection): void;
+  /** No connection: connect failure/timeout (UF) or overflow (UO). */
+  onPoolFailure(err: AttacheError): void;
+}
+
+/** Events of the response on a connection. */
+export interface UpstreamResponseHandler {
+  onUpstreamHead(status: number, headers: string[], keepAlive: boolean, upgrade: boolean): void;
+  onUpstreamData(data: Buffer): void;
+  onUpstreamComplete(trailers: string[] | null): void;
+  /** The connection failed. `beforeResponse`: no response byte was received. */
+  onUpstreamReset(err: AttacheError, beforeResponse: boolean): void;
+  /** The connection's write buffer drained below its high watermark. */
+  onUpstreamDrain(): void;
+  /** Raw bytes after a 101 response (tunnel). */
+  onUpstreamTunnelData?(data: Buffer): void;
+  onUpstreamTunnelEnd?(): void;
+}
+
+export const enum State { Connecting, Idle, Busy, Closed }
+
+/** One upstream TCP connection with its response parser. */
+export class UpstreamConnection implements Http1Handler {
+  /** @internal */
+  state = State.Connecting;
+  readonly parser: Http1Parser;
+  handler: UpstreamResponseHandler | null = null;
+  /** Number of requests this connection has carried before the current one. */
+  uses = 0;
+  private gotResponseBytes = false;
+  private keepAlive = true;
+  private tunnel = false;
+  private connectTimer: NodeJS.Timeout | null = null;
+  private readonly connectStart = performance.now();
+
+  constructor(readonly pool: Http1ConnPool, readonly socket: net.Socket) {
+    this.parser = new Http1Parser(ParserKind.Response, this);
+    socket.setNoDelay(true);
+    socket.on('connect', () => this.onConnect());
+    socket.on('data', (d: Buffer) => this.onData(d));
+    socket.on('end', () => this.onEnd());
+    socket.on('error', (e: Error) => this.onError(e));
+    socket.on('close', () => this.onClose());
+    socket.on('drain', () => this.handler?.onUpstreamDrain());
+    socket.on('timeout', () => {
+      if (this.state === State.Idle) this.destroy();
+    });
+    const ms = pool.cluster.connectTimeoutMs;
+    if (ms > 0) {
+      this.connectTimer = setTimeout(() => {
+        this.connectTimer = null;
+        if (this.state === State.Connecting) {
+          pool.cluster.stats.cxConnectTimeout();
+          this.failConnect(UpstreamErrors.connectTimeout());
+        }
+      }, ms);
+    }
+  }
+
+  get reused(): boolean {
+    return this.uses > 0;
+  }
+
+  /** Starts a request: the caller writes its head and body through write(). */
+  attach(handler: UpstreamResponseHandler, isHeadRequest: boolean): void {
+    this.handler = handler;
+    this.state = State.Busy;
+    this.gotResponseBytes = false;
+    this.parser.expectNoBody = isHeadRequest;
+    this.socket.setTimeout(0);
+  }
+
+  /** Writes request bytes. @returns false over the high watermark (wait for onUpstreamDrain). */
+  write(data: string | Buffer): boolean {
+    if (this.state === State.Closed) return true;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  readDisable(disable: boolean): void {
+    if (this.state === State.Closed) return;
+    if (disable) this.socket.pause();
+    else this.socket.resume();
+  }
+
+  /**
+   * Ends the current request. `reusable`: the request was fully written and nothing requires a
+   * close; the connection returns to the pool if the response allowed keep-alive.
+   */
+  release(reusable: boolean): void {
+    this.handler = null;
+    if (this.state !== State.Busy) return;
+    this.uses++;
+    if (!reusable || !this.keepAlive || this.tunnel) {
+      this.destroy();
+      return;
+    }
+    this.state = State.Idle;
+    this.pool.onConnectionIdle(this);
+  }
+
+  /** Closes the connection now. */
+  destroy(): void {
+    this.handler = null;
+    if (this.state === State.Closed) return;
+    this.socket.destroy();
+    this.onClose();
+  }
+
+  // ---- socket events --------------------------------------------------------------------------
+
+  private onConnect(): void {
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+    this.pool.cluster.stats.cxConnectMs(performance.now() - this.connectStart);
+    this.state = State.Busy; // handed to a waiter right away
+    this.pool.onConnected(this);
+  }
+
+  private failConnect(err: AttacheError): void {
+    if (this.state !== State.Connecting) return;
+    this.state = State.Closed;
+    this.socket.destroy();
+    this.parser.destroy();
+    this.pool.onConnectFailed(this, err);
+  }
+
+  private onData(d: Buffer): void {
+    if (this.tunnel) {
+      this.handler?.onUpstreamTunnelData?.(d);
+      return;
+    }
+    if (this.state !== State.Busy || this.handler === null) {
+      // Bytes on an idle connection: the upstream is confused; close it.
+      this.destroy();
+      return;
+    }
+    this.gotResponseBytes = true;
+    const st = this.parser.execute(d);
+    if (st === ExecStatus.Ok || st === ExecStatus.Paused) return;
+    if (st === ExecStatus.Upgrade) {
+      this.tunnel = true;
+      const rest = d.subarray(this.parser.consumed);
+      if (rest.length > 0) this.handler?.onUpstreamTunnelData?.(rest);
+      return;
+    }
+    const h = this.handler;
+    log.debug(`upstream protocol error ${this.parser.errorCode}: ${this.parser.errorReason}`);
+    this.destroy();
+    h.onUpstreamReset(UpstreamErrors.protocol(), false);
+  }
+
+  private onEnd(): void {
+    if (this.tunnel) {
+      this.handler?.onUpstreamTunnelEnd?.();
+      return;
+    }
+    if (this.state === State.Busy && this.handler !== null && this.gotResponseBytes) {
+      // Response delimited by close.
+      const st = this.parser.finish();
+      if (st === ExecStatus.Ok && this.handler === null) return;
+    }
+    this.destroy();
+  }
+
+  private onError(e: Error): void {
+    if (this.state === State.Connecting) {
+      this.pool.cluster.stats.cxConnectFail();
+      this.failConnect(UpstreamErrors.connectFailure(e));
+      return;
+    }
+    log.debug(`upstream connection error: ${e.message}`);
+    this.destroy();
+  }
+
+  private onClose(): void {
+    if (this.connectTimer) {
+      clearTimeout(this.connectTimer);
+      this.connectTimer = null;
+    }
+    if (this.state === State.Connecting) {
+      this.failConnect(UpstreamErrors.connectFailure());
+      return;
+    }
+    const prev = this.state;
+    if (prev === State.Closed) return;
+    this.state = State.Closed;
+    this.parser.destroy();
+    const h = this.handler;
+    this.handler = null;
+    this.pool.onConnectionClosed(this, prev === State.Idle);
+    if (h !== null) {
+      if (this.tunnel) h.onUpstreamTunnelEnd?.();
+      else h.onUpstreamReset(UpstreamErrors.reset(!this.gotResponseBytes && this.reused), !this.gotResponseBytes);
+    }
+  }
+
+  // ---- parser callbacks -----------------------------------------------------------------------
+
+  onRequestHead(): void {}
+
+  onResponseHead(status: number, _reason: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): boolean {
+    if (status >= 100 && status < 200 && status !== 101) return false; // 1xx interim: llhttp goes on to the final response
+    this.keepAlive = keepAlive && versionMinor === 1;
+    this.handler?.onUpstreamHead(status, headers, keepAlive, upgrade && status === 101);
+    return this.parser.expectNoBody;
+  }
+
+  onBody(data: Buffer): void {
+    this.handler?.onUpstreamData(data);
+  }
+
+  onMessageComplete(trailers: string[] | null): boolean {
+    const h = this.handler;
+    if (h !== null) h.onUpstreamComplete(trailers);
+    return false;
+  }
+}
+
+/** Pool of connections to one host. */
+export class Http1ConnPool {
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly pending: PoolCallbacks[] = [];
+  private connecting = 0;
+  /** Connections open or opening. */
+  total = 0;
+  private draining = false;
+
+  constructor(readonly address: string, readonly port: number, readonly cluster: PoolClusterInfo) {}
+
+  /**
+   * Asks for a connection. Calls back synchronously when an idle one is available.
+   * @param fresh true to skip idle connections (retry after a stale keep-alive connection failed).
+   * @returns a cancel function for a waiting request.
+   */
+  newStream(cb: PoolCallbacks, fresh = false): () => void {
+    if (!fresh) {
+      const c = this.idle.pop();
+      if (c !== undefined) {
+        cb.onPoolReady(c);
+        return noop;
+      }
+    }
+    if (this.total >= this.cluster.maxConnections && !fresh) {
+      if (this.pending.length >= this.cluster.maxPendingRequests) {
+        this.cluster.stats.pendingOverflow();
+        cb.onPoolFailure(UpstreamErrors.overflow());
+        return noop;
+      }
+    }
+    this.pending.push(cb);
+    this.cluster.stats.pendingTotal();
+    this.cluster.stats.pendingActive(1);
+    if (this.total < this.cluster.maxConnections || fresh) this.connect();
+    return () => {
+      const i = this.pending.indexOf(cb);
+      if (i !== -1) {
+        this.pending.splice(i, 1);
+        this.cluster.stats.pendingActive(-1);
+      }
+    };
+  }
+
+  private connect(): void {
+    this.total++;
+    this.connecting++;
+    this.cluster.stats.cxTotal();
+    this.cluster.stats.cxActive(1);
+    const socket = net.connect({ host: this.address, port: this.port });
+    new UpstreamConnection(this, socket);
+  }
+
+  /** @internal */
+  onConnected(c: UpstreamConnection): void {
+    this.connecting--;
+    this.give(c);
+  }
+
+  /** @internal */
+  onConnectFailed(_c: UpstreamConnection, err: AttacheError): void {
+    this.connecting--;
+    this.total--;
+    this.cluster.stats.cxActive(-1);
+    // The request that triggered this connect fails (Envoy fails pending streams when no
+    // connection attempt remains for them).
+    if (this.pending.length > this.connecting) {
+      const cb = this.pending.shift()!;
+      this.cluster.stats.pendingActive(-1);
+      cb.onPoolFailure(err);
+    }
+  }
+
+  /** @internal */
+  onConnectionIdle(c: UpstreamConnection): void {
+    if (this.draining) {
+      c.destroy();
+      return;
+    }
+    this.give(c);
+  }
+
+  private give(c: UpstreamConnection): void {
+    const cb = this.pending.shift();
+    if (cb !== undefined) {
+      this.cluster.stats.pendingActive(-1);
+      cb.onPoolReady(c);
+      return;
+    }
+    c.state = State.Idle;
+    this.idle.push(c);
+    if (this.cluster.idleTimeoutMs > 0) c.socket.setTimeout(this.cluster.idleTimeoutMs);
+  }
+
+  /** @internal */
+  onConnectionClosed(c: UpstreamConnection, wasIdle: boolean): void {
+    this.total--;
+    this.cluster.stats.cxActive(-1);
+    this.cluster.stats.cxDestroy();
+    if (wasIdle) {
+      const i = this.idle.indexOf(c);
+      if (i !== -1) this.idle.splice(i, 1);
+    }
+    // Waiters beyond the connections being opened get a new connection.
+    if (!this.draining && this.pending.length > this.connecting && this.total < this.cluster.maxConnections) this.connect();
+  }
+
+  /** Closes idle connections and every connection once released (host removed or config replaced). */
+  drain(): void {
+    this.draining = true;
+    for (const c of this.idle.splice(0)) c.destroy();
+  }
+
+  /** Idle connections (for /clusters and tests). */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,45 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHUNK_END, LAST_CHUNK, chunkHeader, encodeRequestHead, encodeResponseHead, reasonPhrase } from '../../../src/codec/http1/encoder';
+import { ExecStatus, ParserKind } from '../../../src/codec/http1/parser';
+import { make } from './helpers';
+
+test('request head: exact bytes, names as given, latin1 values round-trip through the parser', () => {
+  const head = encodeRequestHead('GET', '/a?b=c', ['Host', 'example.com', 'x-bin', '\xff\xfe', 'x-empty', '']);
+  assert.equal(head, 'GET /a?b=c HTTP/1.1\r\nHost: example.com\r\nx-bin: \xff\xfe\r\nx-empty: \r\n\r\n');
+  const { p, r } = make(ParserKind.Request);
+  assert.equal(p.execute(Buffer.from(head as string, 'latin1')), ExecStatus.Ok);
+  const e = r.events[0];
+  assert.ok(e.t === 'req');
+  assert.deepEqual(e.headers, ['host', 'example.com', 'x-bin', '\xff\xfe', 'x-empty', '']);
+  assert.equal(encodeRequestHead('OPTIONS', '*', []), 'OPTIONS * HTTP/1.1\r\n\r\n');
+});
+
+test('CR, LF or NUL in a value or the path → null (rejected, like Envoy)', () => {
+  assert.equal(encodeRequestHead('GET', '/', ['a', 'b\r\nInjected: 1']), null);
+  assert.equal(encodeRequestHead('GET', '/', ['a', 'b\nc']), null);
+  assert.equal(encodeRequestHead('GET', '/', ['a', 'b\0c']), null);
+  assert.equal(encodeRequestHead('GET', '/x HTTP/1.1\r\nHost: evil\r\n\r\nGET /', []), null);
+  assert.equal(encodeResponseHead(200, undefined, ['set-cookie', 'a\rb']), null);
+  assert.equal(encodeResponseHead(200, 'OK\r\nX: y', []), null);
+});
+
+test('response head: reason from the status table, custom reason, unknown code', () => {
+  assert.equal(encodeResponseHead(200, undefined, ['content-length', '0']), 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+  assert.equal(encodeResponseHead(503, undefined, []), 'HTTP/1.1 503 Service Unavailable\r\n\r\n');
+  assert.equal(encodeResponseHead(404, 'Nope', []), 'HTTP/1.1 404 Nope\r\n\r\n');
+  assert.equal(encodeResponseHead(599, undefined, []), 'HTTP/1.1 599 Unknown\r\n\r\n');
+  assert.equal(reasonPhrase(431), 'Request Header Fields Too Large');
+});
+
+test('chunk framing', () => {
+  assert.equal(chunkHeader(1), '1\r\n');
+  assert.equal(chunkHeader(255), 'ff\r\n');
+  assert.equal(chunkHeader(65536), '10000\r\n');
+  assert.equal(CHUNK_END, '\r\n');
+  assert.equal(LAST_CHUNK, '0\r\n\r\n');
+  const { p, r } = make(ParserKind.Request);
+  const wire = encodeRequestHead('POST', '/', ['transfer-encoding', 'chunked']) + chunkHeader(3) + 'abc' + CHUNK_END + LAST_CHUNK;
+  assert.equal(p.execute(Buffer.from(wire, 'latin1')), ExecStatus.Ok);
+  assert.deepEqual(r.events.map((e) => (e.t === 'body' ? e.data : e.t)), ['req', 'abc', 'done']);
+});
