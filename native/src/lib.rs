@@ -68,14 +68,10 @@ unsafe fn with_bytes<R>(env: napi_env, v: napi_value, f: impl FnOnce(&[u8]) -> R
             Some(f(&heap[..n]))
         }
         NAPI_OBJECT => {
-            let mut is_ta = false;
-            napi_is_typedarray(env, v, &mut is_ta);
-            if !is_ta {
-                return None;
-            }
-            let (mut kind, mut len, mut data) = (0i32, 0usize, null_mut::<c_void>());
-            napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, null_mut(), null_mut());
-            if kind != NAPI_UINT8_ARRAY {
+            // Fails with napi_invalid_arg (no exception) when `v` is not a typed array.
+            let (mut kind, mut len, mut data) = (-1i32, 0usize, null_mut::<c_void>());
+            let st = napi_get_typedarray_info(env, v, &mut kind, &mut len, &mut data, null_mut(), null_mut());
+            if st != NAPI_OK || kind != NAPI_UINT8_ARRAY {
                 return None;
             }
             if len == 0 || data.is_null() {
@@ -168,15 +164,13 @@ unsafe extern "C" fn js_xxhash64_mod(env: napi_env, info: napi_callback_info) ->
 
 unsafe extern "C" fn js_xxhash64_into(env: napi_env, info: napi_callback_info) -> napi_value {
     let (a, _) = args::<3>(env, info);
-    let mut is_ta = false;
-    if type_of(env, a[2]) == NAPI_OBJECT {
-        napi_is_typedarray(env, a[2], &mut is_ta);
-    }
-    let (mut kind, mut len, mut data) = (0i32, 0usize, null_mut::<c_void>());
-    if is_ta {
-        napi_get_typedarray_info(env, a[2], &mut kind, &mut len, &mut data, null_mut(), null_mut());
-    }
-    if !is_ta || kind != NAPI_UINT32_ARRAY || len < 2 {
+    let (mut kind, mut len, mut data) = (-1i32, 0usize, null_mut::<c_void>());
+    let st = if a[2].is_null() {
+        1
+    } else {
+        napi_get_typedarray_info(env, a[2], &mut kind, &mut len, &mut data, null_mut(), null_mut())
+    };
+    if st != NAPI_OK || kind != NAPI_UINT32_ARRAY || len < 2 {
         return throw(env, b't', "ERR_INVALID_ARG_TYPE", "out must be a Uint32Array of length >= 2");
     }
     match hash_args(env, a[0], a[1]) {

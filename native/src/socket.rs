@@ -73,7 +73,7 @@ fn set_int(fd: c_int, level: c_int, name: c_int, v: c_int) -> bool {
     unsafe { sys::setsockopt(fd, level, name, &v as *const c_int as *const c_void, 4) == 0 }
 }
 
-/// socket() + SO_REUSEADDR + SO_REUSEPORT (+ IPV6_V6ONLY=0 for `::`) + bind() [+ listen()].
+/// socket() + SO_REUSEPORT [+ SO_REUSEADDR if listening] (+ IPV6_V6ONLY=0 for `::`) + bind() [+ listen()].
 /// The socket is non-blocking and close-on-exec. Returns the fd.
 #[cfg(target_os = "linux")]
 pub fn reuse_port_socket(addr: IpAddr, port: u16, do_listen: bool, backlog: i32) -> Result<i32, SockError> {
@@ -88,7 +88,11 @@ pub fn reuse_port_socket(addr: IpAddr, port: u16, do_listen: bool, backlog: i32)
         unsafe { close(fd) };
         Err(SockError { op, errno: e })
     };
-    if !set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) {
+    // A bound-only reservation skips SO_REUSEADDR: Linux lets an SO_REUSEADDR socket (every Node
+    // net.Server) bind and listen on a port whose other sockets all have SO_REUSEADDR and none is
+    // listening, which would steal the reserved port. Without it only SO_REUSEPORT sockets of the
+    // same user can join the port.
+    if do_listen && !set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) {
         return fail("setsockopt(SO_REUSEADDR)");
     }
     if !set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) {

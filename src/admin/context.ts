@@ -73,7 +73,7 @@ export interface ServerInfoSource {
 export interface AdminContext {
   /** Summed stats of all threads (StatsAggregator.snapshot()). */
   stats(): Promise<StatsSnapshot>;
-  clusters(): ClusterStatus[];
+  clusters(): ClusterStatus[] | Promise<ClusterStatus[]>;
   listeners(): ListenerStatus[];
   /**
    * The `configs` array of `/config_dump`, each `{ '@type': ..., ... }` in Envoy's order

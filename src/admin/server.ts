@@ -23,7 +23,7 @@ interface Reply {
   type?: string;
 }
 
-interface Handler {
+export interface Handler {
   help: string;
   mutates: boolean;
   fn: (q: URLSearchParams, ctx: AdminContext) => Reply | Promise<Reply>;
@@ -105,10 +105,12 @@ const HANDLERS: Record<string, Handler> = {
   '/clusters': {
     help: 'upstream cluster status (params: format=json)',
     mutates: false,
-    fn: (q, ctx) =>
-      q.get('format') === 'json'
-        ? { status: 200, body: renderClustersJson(ctx.clusters()), type: JSON_TYPE }
-        : { status: 200, body: renderClustersText(ctx.clusters()), type: TEXT },
+    fn: async (q, ctx) => {
+      const clusters = await ctx.clusters();
+      return q.get('format') === 'json'
+        ? { status: 200, body: renderClustersJson(clusters), type: JSON_TYPE }
+        : { status: 200, body: renderClustersText(clusters), type: TEXT };
+    },
   },
   '/listeners': {
     help: 'print listener info (params: format=json)',
@@ -201,9 +203,10 @@ export interface AdminServer {
  * Starts the admin server on `address:port` (the bootstrap's `admin.address.socket_address`).
  * @throws the listen error (e.g. EADDRINUSE).
  */
-export async function startAdminServer(ctx: AdminContext, opts: { address: string; port: number }): Promise<AdminServer> {
+export async function startAdminServer(ctx: AdminContext, opts: { address: string; port: number; extraHandlers?: Record<string, Handler> }): Promise<AdminServer> {
+  const handlers: Record<string, Handler> = { ...HANDLERS, ...opts.extraHandlers };
   const server = http.createServer((req, res) => {
-    void handle(ctx, req, res);
+    void handle(ctx, handlers, req, res);
   });
   server.keepAliveTimeout = 5000;
   await new Promise<void>((resolve, reject) => {
@@ -226,7 +229,7 @@ export async function startAdminServer(ctx: AdminContext, opts: { address: strin
   };
 }
 
-async function handle(ctx: AdminContext, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+async function handle(ctx: AdminContext, HANDLERS: Record<string, Handler>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   let path = url.pathname;
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);

@@ -115,3 +115,6 @@ export function snapshotFromBootstrap(b: Bootstrap, version: number): ConfigSnap
     routes: {},
   };
 }
+
+/** Validation of single xDS resources with the bootstrap's walk (see ./resource). */
+export { validateResource, canonicalResourceType, resourceNameOf, TYPE_URLS, type ResourceTypeUrl, type ValidatedResource } from './resource';

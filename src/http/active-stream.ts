@@ -19,8 +19,10 @@ const EMPTY = Buffer.alloc(0);
 export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallbacks, TunnelSink {
   readonly streamInfo: StreamInfo;
   private filters: HttpFilter[] = [];
-  /** Index of the decoder filter where iteration stopped (-1: not stopped). */
-  private decodeStoppedAt = -1;
+  /** Index of the decoder filter that stopped header iteration (-1: none). */
+  private headersStoppedAt = -1;
+  /** Index of the decoder filter the body is buffered behind (-1: none). */
+  private dataStoppedAt = -1;
   private decodeBuffered: Buffer[] | null = null;
   private decodeBufferedEnd = false;
   private decodeTrailersPending: string[] | null = null;
@@ -59,6 +61,9 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   // ---- decode path ----------------------------------------------------------------------------
+  // Envoy's FilterManager semantics: a filter that stops header iteration still receives the
+  // body (decodeData); filters after it see nothing until it calls continueDecoding(). A filter
+  // that returns StopIterationAndBuffer from decodeData has the body buffered for it.
 
   private runDecodeHeaders(from: number): void {
     const filters = this.filters;
@@ -68,7 +73,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
       const st = f.decodeHeaders(this.head, this.headersOnly);
       if (this.responseComplete || this.destroyed) return;
       if (st === FilterHeadersStatus.StopIteration) {
-        this.decodeStoppedAt = i;
+        this.headersStoppedAt = i;
         return;
       }
     }
@@ -76,83 +81,103 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
 
   /** Request body bytes from the codec (`end` true on the last call). */
   decodeData(data: Buffer, end: boolean): void {
-    if (this.decodeStoppedAt !== -1) {
-      (this.decodeBuffered ??= []).push(data);
-      if (end) this.decodeBufferedEnd = true;
+    if (this.dataStoppedAt !== -1) {
+      this.bufferDecode(data, end);
       return;
     }
     this.runDecodeData(0, data, end);
   }
 
+  private bufferDecode(data: Buffer, end: boolean): void {
+    if (data.length > 0) (this.decodeBuffered ??= []).push(data);
+    if (end) this.decodeBufferedEnd = true;
+  }
+
   private runDecodeData(from: number, data: Buffer, end: boolean): void {
     const filters = this.filters;
     for (let i = from; i < filters.length; i++) {
+      if (this.headersStoppedAt !== -1 && i > this.headersStoppedAt) {
+        // Later filters have not seen the headers yet: hold the body for them.
+        this.dataStoppedAt = this.headersStoppedAt;
+        this.bufferDecode(data, end);
+        return;
+      }
       const f = filters[i];
       if (f.decodeData === undefined) continue;
       const st = f.decodeData(data, end);
       if (this.responseComplete || this.destroyed) return;
-      if (st !== FilterDataStatus.Continue) {
-        if (st === FilterDataStatus.StopIterationAndBuffer) {
-          this.decodeStoppedAt = i;
-          (this.decodeBuffered ??= []).push(data);
-          if (end) this.decodeBufferedEnd = true;
-        }
-        return;
+      if (st === FilterDataStatus.Continue) continue;
+      if (st === FilterDataStatus.StopIterationAndBuffer) {
+        this.dataStoppedAt = i;
+        this.bufferDecode(data, end);
       }
+      return;
     }
   }
 
   /** Request trailers (chunked requests). */
   decodeTrailers(trailers: string[]): void {
-    if (this.decodeStoppedAt !== -1) {
+    if (this.dataStoppedAt !== -1) {
       this.decodeTrailersPending = trailers;
       this.decodeBufferedEnd = true;
       return;
     }
-    for (const f of this.filters) {
+    this.runDecodeTrailers(0, trailers);
+  }
+
+  private runDecodeTrailers(from: number, trailers: string[]): void {
+    const filters = this.filters;
+    for (let i = from; i < filters.length; i++) {
+      if (this.headersStoppedAt !== -1 && i > this.headersStoppedAt) {
+        this.dataStoppedAt = this.headersStoppedAt;
+        this.decodeTrailersPending = trailers;
+        this.decodeBufferedEnd = true;
+        return;
+      }
+      const f = filters[i];
       if (f.decodeTrailers === undefined) {
         if (f.decodeData !== undefined) {
-          f.decodeData(EMPTY, true);
+          const st = f.decodeData(EMPTY, true);
           if (this.responseComplete || this.destroyed) return;
+          if (st !== FilterDataStatus.Continue) return;
         }
         continue;
       }
-      if (f.decodeTrailers(trailers) === FilterHeadersStatus.StopIteration) return;
+      const st = f.decodeTrailers(trailers);
       if (this.responseComplete || this.destroyed) return;
+      if (st === FilterHeadersStatus.StopIteration) return;
     }
   }
 
   continueDecoding(): void {
-    const at = this.decodeStoppedAt;
-    if (at === -1 || this.destroyed) return;
-    this.decodeStoppedAt = -1;
-    // If we stopped in headers, continue headers from the next filter; buffered data follows.
+    if (this.destroyed || this.responseComplete) return;
+    let from: number;
+    if (this.headersStoppedAt !== -1) {
+      from = this.headersStoppedAt + 1;
+      this.headersStoppedAt = -1;
+      this.runDecodeHeaders(from);
+      if (this.responseComplete || this.destroyed) return;
+    } else if (this.dataStoppedAt !== -1) {
+      from = this.dataStoppedAt + 1;
+    } else return;
+    this.dataStoppedAt = -1;
     const buffered = this.decodeBuffered;
     const end = this.decodeBufferedEnd;
+    const trailers = this.decodeTrailersPending;
     this.decodeBuffered = null;
     this.decodeBufferedEnd = false;
-    this.runDecodeHeadersIfPending(at + 1);
-    if (this.decodeStoppedAt !== -1 || this.responseComplete) {
-      if (buffered) (this.decodeBuffered ??= []).push(...buffered);
-      if (end) this.decodeBufferedEnd = true;
-      return;
+    this.decodeTrailersPending = null;
+    if (buffered !== null || (end && trailers === null)) {
+      const body = buffered === null ? EMPTY : buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
+      this.runDecodeData(from, body, end && trailers === null);
+      if (this.responseComplete || this.destroyed) return;
     }
-    if (buffered !== null) {
-      const body = buffered.length === 1 ? buffered[0] : Buffer.concat(buffered);
-      this.runDecodeData(at + 1, body, end && this.decodeTrailersPending === null);
-    } else if (end && this.decodeTrailersPending === null) this.runDecodeData(at + 1, EMPTY, true);
-    const tr = this.decodeTrailersPending;
-    if (tr !== null && this.decodeStoppedAt === -1) {
-      this.decodeTrailersPending = null;
-      this.decodeTrailers(tr);
+    if (trailers !== null) {
+      if (this.dataStoppedAt !== -1) {
+        this.decodeTrailersPending = trailers;
+        this.decodeBufferedEnd = true;
+      } else this.runDecodeTrailers(from, trailers);
     }
-  }
-
-  private headersDone = false;
-  private runDecodeHeadersIfPending(from: number): void {
-    if (this.headersDone) return;
-    this.headersDone = true;
-    this.runDecodeHeaders(from);
   }
 
   // ---- route ----------------------------------------------------------------------------------

@@ -169,7 +169,7 @@ export function getHasher(name: HashImplementation): Hasher {
  * XXH64 of `data` (strings as UTF-8) as an unsigned bigint in [0, 2^64). Envoy's
  * `HashUtil::xxHash64` = `xxhash64(data)` (seed 0). @throws TypeError for bad data or seed.
  */
-export function xxhash64(data: HashInput, seed: HashSeed = 0): bigint {
+export function xxhash64(data: HashInput, seed?: HashSeed): bigint {
   return current.xxhash64(data, seed);
 }
 
@@ -178,7 +178,7 @@ export function xxhash64(data: HashInput, seed: HashSeed = 0): bigint {
  * For 64-bit comparisons (ring hash lower_bound: compare out[1] then out[0]).
  * @throws TypeError for bad data, seed, or an `out` that is not a Uint32Array of length >= 2.
  */
-export function xxhash64Into(data: HashInput, out: Uint32Array, seed: HashSeed = 0): void {
+export function xxhash64Into(data: HashInput, out: Uint32Array, seed?: HashSeed): void {
   current.xxhash64Into(data, out, seed);
 }
 
@@ -186,7 +186,7 @@ export function xxhash64Into(data: HashInput, out: Uint32Array, seed: HashSeed =
  * Exact `XXH64(data, seed) % modulus` as a number, e.g. Maglev's `table[hash % table_size]`.
  * @param modulus integer in [1, 2^32-1]. @throws RangeError for a bad modulus, TypeError for bad data/seed.
  */
-export function xxhash64Mod(data: HashInput, modulus: number, seed: HashSeed = 0): number {
+export function xxhash64Mod(data: HashInput, modulus: number, seed?: HashSeed): number {
   return current.xxhash64Mod(data, modulus, seed);
 }
 

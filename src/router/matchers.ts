@@ -129,7 +129,7 @@ export class CompiledHeaderMatcher {
     switch (this.source) {
       case HSource.Header: v = getJoined(req.headers, this.name); break;
       case HSource.Method: v = req.method; break;
-      case HSource.Authority: v = req.authority; break;
+      case HSource.Authority: v = req.authority.length !== 0 ? req.authority : undefined; break;
       default: v = req.path;
     }
     if (v === undefined) {

@@ -82,6 +82,8 @@ export class RouteEntry implements CompiledRoute {
   /** prefix / path / path_separated_prefix value (lowercased when !caseSensitive). */
   readonly pathValue: string;
   readonly caseSensitive: boolean;
+  /** safe_regex pattern source (for the index's literal-prefix prefilter), else null. */
+  readonly regexSource: string | null = null;
   private readonly re: RE2JS | null = null;
   private readonly headerMatchers: CompiledHeaderMatcher[];
   private readonly queryMatchers: CompiledQueryMatcher[];
@@ -118,6 +120,7 @@ export class RouteEntry implements CompiledRoute {
     } else {
       this.pathKind = PathKind.Regex;
       this.re = compileRegex(m.safe_regex, joinPath(mPath, 'safe_regex'));
+      this.regexSource = m.safe_regex!.regex;
     }
     this.pathValue = this.caseSensitive ? value : asciiLower(value);
     this.headerMatchers = (m.headers ?? []).map((h, i) => new CompiledHeaderMatcher(h, joinPath(mPath, `headers[${i}]`)));

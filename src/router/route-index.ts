@@ -4,7 +4,9 @@
  * Every route lands in exactly one candidate list, keyed by what its path matcher needs:
  * `path` routes by their path (case-sensitive and case-insensitive maps), `prefix` and
  * `path_separated_prefix` routes by their prefix in per-length buckets (like Envoy's wildcard
- * vhost maps), and everything else (safe_regex, empty prefix) in an always-checked list. A lookup
+ * vhost maps), `safe_regex` routes by the literal prefix every full match must start with (see
+ * {@link regexLiteralPrefix}), and the rest (empty prefix, regexes with no literal prefix) in an
+ * always-checked list. A lookup
  * collects the lists whose key the request path hits (one map probe per distinct prefix length),
  * merges them in route order and fully matches each candidate (path, headers, query) until the
  * first hit. Candidates are a superset of the matching routes and are tried in config order, so
@@ -12,6 +14,34 @@
  */
 import type { MatchContext, RouteEntry } from './route-entry';
 import { PathKind } from './rewrite';
+
+/**
+ * The literal text every full match of `re` starts with ("" when unknown). Conservative: stops at
+ * the first metacharacter, at an escape of a letter/digit, before a char followed by `*`, `?` or
+ * `{`, and gives up on any `|`.
+ */
+export function regexLiteralPrefix(re: string): string {
+  if (re.includes('|')) return '';
+  let i = re[0] === '^' ? 1 : 0;
+  let out = '';
+  while (i < re.length) {
+    let c = re[i];
+    let len = 1;
+    if (c === '\\') {
+      const n = re[i + 1];
+      if (n === undefined || /[0-9A-Za-z]/.test(n)) break;
+      c = n;
+      len = 2;
+    } else if ('.[]()*+?{}^$'.includes(c)) {
+      break;
+    }
+    const next = re[i + len];
+    if (next !== undefined && '*?{'.includes(next)) break;
+    out += c;
+    i += len;
+  }
+  return out;
+}
 
 /** Below this many routes a plain scan is as fast as the index. */
 const LINEAR_MAX = 8;
@@ -73,8 +103,13 @@ export class RouteIndex {
           push(m, v, i);
           break;
         }
-        default:
-          always.push(i);
+        default: {
+          const lit = r.regexSource !== null ? regexLiteralPrefix(r.regexSource) : '';
+          if (lit.length === 0) { always.push(i); break; }
+          let m = pre.get(lit.length);
+          if (!m) pre.set(lit.length, (m = new Map()));
+          push(m, lit, i);
+        }
       }
     });
     this.exact = freeze(exact);

@@ -83,6 +83,7 @@ function findWildcard(host: string, buckets: WildcardBucket[], suffix: boolean):
 
 class CompiledRouteTable implements RouteTable {
   readonly name: string | undefined;
+  readonly internalOnlyHeaders: readonly string[];
   private readonly exact = new Map<string, CompiledVhost>();
   private readonly suffixes: WildcardBucket[];
   private readonly prefixes: WildcardBucket[];
@@ -93,6 +94,7 @@ class CompiledRouteTable implements RouteTable {
 
   constructor(rc: RouteConfiguration, base: string) {
     this.name = rc.name;
+    this.internalOnlyHeaders = Object.freeze((rc.internal_only_headers ?? []).map((h) => asciiLower(String(h))));
     const ext = rc as RouteConfiguration & {
       ignore_port_in_host_matching?: boolean;
       max_direct_response_body_size_bytes?: number;

@@ -81,6 +81,11 @@ export interface CompiledRoute {
 /** A compiled RouteConfiguration. */
 export interface RouteTable {
   readonly name: string | undefined;
+  /**
+   * RouteConfiguration.internal_only_headers, lowercased: the HCM removes them from requests that
+   * are not internal (no `x-envoy-internal: true`) before routing.
+   */
+  readonly internalOnlyHeaders: readonly string[];
   /** The first matching route, or null (caller answers 404, response flag NR). */
   route(req: RouteRequest): CompiledRoute | null;
 }

@@ -37,7 +37,7 @@ export async function runWorker(task: WorkerTask): Promise<void> {
 class WorkerRuntime {
   private readonly port: MessagePort;
   private readonly stats: StatsStore;
-  private clusterManager: ClusterManager;
+  private readonly clusterManager: ClusterManager;
   private readonly listeners: ListenerManager;
   private version = -1;
   private done!: () => void;
@@ -68,14 +68,13 @@ class WorkerRuntime {
   private applySnapshot(s: ConfigSnapshot, ports: Record<string, number>, first: boolean): void {
     if (s.version <= this.version) return;
     try {
-      const cm = new ClusterManager(s.clusters, s.endpoints);
-      const services: WorkerServices = { clusterManager: cm, stats: this.stats, workerId: this.task.workerId };
+      // xDS (issue 5): the one ClusterManager is updated in place (CDS add/modify/remove, EDS), so
+      // Host objects and their pools survive for addresses that remain; removed hosts drain.
+      const services: WorkerServices = { clusterManager: this.clusterManager, stats: this.stats, workerId: this.task.workerId };
+      const changes = this.clusterManager.update(s);
       this.listeners.apply(s.listeners, services, s.routes, ports);
-      const old = this.clusterManager;
-      this.clusterManager = cm;
       this.version = s.version;
-      // Pools of the previous cluster objects drain once released.
-      if (!first) for (const c of old.all()) for (const h of c.hosts) (h.pool as Http1ConnPool | undefined)?.drain();
+      for (const h of changes.removedHosts) (h.pool as Http1ConnPool | undefined)?.drain();
       this.send({ type: 'snapshot-applied', version: s.version });
     } catch (err) {
       if (first) throw err;

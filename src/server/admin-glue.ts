@@ -1,7 +1,16 @@
 /**
- * Wires the admin server (src/admin) to the supervisor: the AdminContext implementation.
+ * Wires the admin server (src/admin) to the supervisor: the {@link AdminContext} implementation.
+ * Runs on the main thread; stats are read from the workers' SharedArrayBuffers, host state is
+ * asked of the workers (admin-time only).
  */
+import type { AdminContext, ClusterStatus, ServerState } from '../admin/context';
+import { startAdminServer, type Handler } from '../admin/server';
+import { buildConfigDump } from '../admin/config-dump';
+import { getLogLevels, setComponentLogLevel, setLogLevel, type LogLevel } from '../common/logger';
 import type { Bootstrap, ConfigSnapshot } from '../config/model';
+import { clusterSettings } from '../upstream/cluster/cluster-info';
+import { StatsStore } from '../stats/store';
+import { refreshServerStats, serverStats } from '../stats/common-stats';
 import type { Options } from './options';
 import type { Supervisor } from './supervisor';
 
@@ -15,15 +24,157 @@ export interface AdminGlueOptions {
   concurrency: number;
   snapshot: () => ConfigSnapshot;
   shutdown: (reason: string) => void;
+  /** Extra config_dump entries (dynamic resources), if any. */
+  dynamicDump?: () => Array<Record<string, unknown>>;
 }
 
 /** A started admin listener. */
 export interface RunningAdmin {
   readonly port: number;
+  /** Server state → DRAINING (`/ready` answers 503). */
   markDraining(): void;
   close(): Promise<void>;
 }
 
-export async function startAdmin(_o: AdminGlueOptions): Promise<RunningAdmin> {
-  return { port: 0, markDraining() {}, close: async () => {} };
+/**
+ * Starts the admin listener on `admin.address`.
+ * @throws Error when the address cannot be bound.
+ */
+export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
+  const { supervisor, bootstrap } = o;
+  let state: ServerState = 'LIVE';
+  const mainStore = new StatsStore();
+  const server = serverStats(mainStore);
+  supervisor.stats.attachLocal(mainStore, 'main');
+  const refresh = () => refreshServerStats(server, { state, startTimeMs: o.startMs, concurrency: o.concurrency });
+  let healthFailed = false;
+
+  const ctx: AdminContext = {
+    async stats() {
+      refresh();
+      return supervisor.stats.snapshot();
+    },
+    async clusters(): Promise<ClusterStatus[]> {
+      const perWorker = await supervisor.hosts();
+      const snap = o.snapshot();
+      const out: ClusterStatus[] = [];
+      for (const c of snap.clusters) {
+        const s = clusterSettings(c);
+        const cb = (t: typeof s.circuitBreakers.default) => ({ max_connections: t.maxConnections, max_pending_requests: t.maxPendingRequests, max_requests: t.maxRequests, max_retries: t.maxRetries });
+        const hosts = new Map<string, ClusterStatus['hosts'][number]>();
+        for (const w of perWorker) {
+          for (const h of w) {
+            if (h.cluster !== c.name) continue;
+            const key = `${h.address}:${h.port}`;
+            let e = hosts.get(key);
+            if (e === undefined) {
+              e = {
+                address: h.address,
+                port: h.port,
+                hostname: h.hostname,
+                counters: { cx_active: 0, rq_active: 0 },
+                gauges: { cx_active: 0, rq_active: 0 },
+                healthFlags: h.healthy ? 'healthy' : `/eds_health_status_${h.healthStatus.toLowerCase()}`,
+                edsHealthStatus: h.healthStatus,
+                weight: h.weight,
+                region: h.region,
+                zone: h.zone,
+                subZone: h.subZone,
+                priority: h.priority,
+              };
+              hosts.set(key, e);
+            }
+            e.gauges.cx_active += h.activeConnections;
+            e.gauges.rq_active += h.activeRequests;
+            e.counters.cx_active = e.gauges.cx_active;
+            e.counters.rq_active = e.gauges.rq_active;
+          }
+        }
+        out.push({ name: c.name, addedViaApi: false, circuitBreakers: { default: cb(s.circuitBreakers.default), high: cb(s.circuitBreakers.high) }, hosts: [...hosts.values()] });
+      }
+      return out;
+    },
+    listeners() {
+      const ports = supervisor.boundPorts();
+      return o.snapshot().listeners.map((l) => ({ name: l.name, address: l.address.socket_address.address, port: ports[l.name] ?? l.address.socket_address.port_value ?? 0 }));
+    },
+    configDump() {
+      const snap = o.snapshot();
+      const base = buildConfigDump({
+        bootstrap,
+        bootstrapLoadedMs: o.startMs,
+        staticClusters: bootstrap.static_resources?.clusters ?? [],
+        staticListeners: bootstrap.static_resources?.listeners ?? [],
+        staticEndpoints: Object.values(snap.endpoints),
+      });
+      return o.dynamicDump ? [...base, ...o.dynamicDump()] : base;
+    },
+    serverInfo() {
+      return {
+        version: o.version,
+        state: healthFailed && state === 'LIVE' ? 'LIVE' : state,
+        startTimeMs: o.startMs,
+        commandLineOptions: {
+          concurrency: o.concurrency,
+          config_path: o.opts.configPath ?? '',
+          config_yaml: o.opts.configYaml ?? '',
+          log_level: o.opts.logLevel,
+          component_log_level: Object.entries(o.opts.componentLogLevels).map(([k, v]) => `${k}:${v}`).join(','),
+          mode: o.opts.mode === 'serve' ? 'Serve' : 'Validate',
+          drain_time: `${o.opts.drainTimeS}s`,
+          drain_strategy: o.opts.drainStrategy === 'immediate' ? 'Immediate' : 'Gradual',
+          parent_shutdown_time: `${o.opts.parentShutdownTimeS}s`,
+          file_flush_interval: `${o.opts.fileFlushIntervalMsec / 1000}s`,
+          service_cluster: o.opts.serviceCluster ?? '',
+          service_node: o.opts.serviceNode ?? '',
+          disable_hot_restart: true,
+        },
+        node: bootstrap.node as Record<string, unknown> | undefined,
+      };
+    },
+    logLevels: () => getLogLevels(),
+    setLogLevel(component: string | undefined, level: LogLevel) {
+      if (component) setComponentLogLevel(component, level);
+      else setLogLevel(level);
+      supervisor.setLogLevel(level, component);
+    },
+    quit() {
+      o.shutdown('/quitquitquit');
+    },
+    drainListeners() {
+      state = 'DRAINING';
+      void supervisor.drainAndStop(o.opts.drainTimeS * 1000);
+    },
+    healthcheckFail() {
+      healthFailed = true;
+    },
+    healthcheckOk() {
+      healthFailed = false;
+    },
+    resetCounters() {
+      supervisor.stats.resetCounters();
+    },
+  };
+  const sa = bootstrap.admin!.address!.socket_address;
+  const extraHandlers: Record<string, Handler> = {};
+  if (process.env.ATTACHE_DEBUG_ADMIN === '1') {
+    // Test-only: crash a worker the way a data-plane bug would.
+    extraHandlers['/debug/crash_worker'] = {
+      help: 'crash worker ?id=N (ATTACHE_DEBUG_ADMIN=1 only)',
+      mutates: true,
+      fn: (q) => {
+        const ok = supervisor.crashWorker(Number(q.get('id') ?? 0));
+        return { status: ok ? 200 : 404, body: ok ? 'OK\n' : 'no such worker\n' };
+      },
+    };
+  }
+  const admin = await startAdminServer(ctx, { address: sa.address, port: sa.port_value ?? 0, extraHandlers });
+  return {
+    port: admin.port,
+    markDraining() {
+      state = 'DRAINING';
+    },
+    close: () => admin.close(),
+  };
 }
+

@@ -15,6 +15,7 @@ import { DnsDiscovery } from './dns-discovery';
 import { parseOptions, USAGE, UsageError, type Options } from './options';
 import { Supervisor } from './supervisor';
 import { startAdmin, type RunningAdmin } from './admin-glue';
+import { needsDynamicConfig, startDynamicConfig, type DynamicConfig } from './dynamic-config';
 
 const log = logger('main');
 
@@ -148,22 +149,58 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   let snapshot: ConfigSnapshot = snapshotFromBootstrap(bootstrap, 1);
   const clusters = bootstrap.static_resources?.clusters ?? [];
   let supervisor: Supervisor | null = null;
+  let dyn: DynamicConfig | null = null; // xDS (issue 5)
   const endpoints: Record<string, ClusterLoadAssignment> = {};
   const dns = new DnsDiscovery(clusters, {
     onUpdate: (name, cla) => {
       endpoints[name] = cla;
+      dyn?.setStaticEndpoints(name, cla); // xDS (issue 5)
       if (supervisor !== null) supervisor.publishEndpoints(name, cla);
     },
   });
   await dns.start();
   snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, ...endpoints } };
 
+  // --- xDS dynamic configuration (src/server/dynamic-config.ts, issue 5) ---
+  // Workers start with the merged snapshot once the initial fetch is done (each subscription is
+  // bounded by its initial_fetch_timeout); later changes are published as they come.
+  const reserveDynamicPorts = (s: ConfigSnapshot): void => {
+    if (socketMode !== 'native-addon') return;
+    for (const l of s.listeners) {
+      const sa = l.address.socket_address;
+      if ((sa.port_value ?? 0) !== 0 || listenerPorts[l.name] !== undefined) continue;
+      const r = reservePort(sa.address, 0);
+      if (r) {
+        listenerPorts[l.name] = r.port;
+        reservations.push(r.fd);
+      }
+    }
+  };
+  if (needsDynamicConfig(bootstrap)) {
+    dyn = startDynamicConfig(bootstrap, snapshot, {
+      publish: (s) => {
+        reserveDynamicPorts(s);
+        snapshot = s;
+        supervisor?.publish(s);
+      },
+      publishEndpoints: (name, cla) => {
+        snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, [name]: cla } };
+        supervisor?.publishEndpoints(name, cla);
+      },
+    }, { version: VERSION });
+    await dyn.ready;
+    snapshot = dyn.current();
+    reserveDynamicPorts(snapshot);
+  }
+  // --- end xDS ---
+
   supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, listenerPorts }, snapshot);
+  if (dyn) supervisor.stats.attachLocal(dyn.stats, 'xds'); // xDS (issue 5)
   await supervisor.start();
   const ports = { ...supervisor.boundPorts() };
   let admin: RunningAdmin | null = null;
   if (bootstrap.admin?.address) {
-    admin = await startAdmin({ bootstrap, supervisor, opts, startMs, version: VERSION, concurrency, snapshot: () => snapshot, shutdown: (r) => void shutdown(r).then(() => process.exit(0)) });
+    admin = await startAdmin({ bootstrap, supervisor, opts, startMs, version: VERSION, concurrency, snapshot: () => snapshot, shutdown: (r) => void shutdown(r).then(() => process.exit(0)), dynamicDump: dyn ? () => dyn!.configDump() : undefined /* xDS (issue 5) */ });
   }
   log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? `; admin on port ${admin.port}` : ''}`);
 
@@ -175,6 +212,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
       log.info(`shutting down (${reason})`);
       admin?.markDraining();
       dns.stop();
+      dyn?.stop(); // xDS (issue 5)
       await sup.drainAndStop(opts.drainTimeS * 1000);
       for (const fd of reservations) closeFd?.(fd);
       await admin?.close();

@@ -126,7 +126,7 @@ export class Supervisor {
       case 'hosts-reply': {
         const p = this.pendingReplies.get(m.id);
         if (p) {
-          p.acc.push(m.type === 'histograms-reply' ? m.histograms : m.hosts);
+          p.acc.push({ workerId: slot.id, data: m.type === 'histograms-reply' ? m.histograms : m.hosts });
           if (--p.left === 0) {
             this.pendingReplies.delete(m.id);
             p.resolve(p.acc);
@@ -147,28 +147,28 @@ export class Supervisor {
   }
 
   /** Asks every live worker and gathers the replies (admin only; 2 s timeout). */
-  private ask<T>(make: (id: number) => MainToWorker): Promise<T[]> {
+  private ask<T>(make: (id: number) => MainToWorker): Promise<Array<{ workerId: number; data: T }>> {
     const live = this.slots.filter((s) => s.port !== null && s.ready);
     if (live.length === 0) return Promise.resolve([]);
     const id = this.nextReq++;
-    return new Promise<T[]>((resolve) => {
+    return new Promise((resolve) => {
       const entry = { left: live.length, acc: [] as unknown[], resolve: resolve as (v: unknown[]) => void };
       this.pendingReplies.set(id, entry);
       for (const s of live) s.port!.postMessage(make(id));
       setTimeout(() => {
-        if (this.pendingReplies.delete(id)) resolve(entry.acc as T[]);
+        if (this.pendingReplies.delete(id)) resolve(entry.acc as Array<{ workerId: number; data: T }>);
       }, 2000).unref();
     });
   }
 
   private async collectHistograms(): Promise<Array<{ workerId: number; histograms: HistogramExport[] }>> {
     const r = await this.ask<HistogramExport[]>((id) => ({ type: 'histograms', id }));
-    return r.map((histograms, i) => ({ workerId: i, histograms }));
+    return r.map((x) => ({ workerId: x.workerId, histograms: x.data }));
   }
 
   /** Every worker's view of its hosts (for /clusters). */
   async hosts(): Promise<HostStatus[][]> {
-    return this.ask<HostStatus[]>((id) => ({ type: 'hosts', id }));
+    return (await this.ask<HostStatus[]>((id) => ({ type: 'hosts', id }))).map((x) => x.data);
   }
 
   /** Publishes a new snapshot to every worker (and to replacements started later). */

@@ -66,6 +66,9 @@ export class StatsAggregator {
   /** Applies a worker's layout message (full or incremental). */
   applyLayout(workerId: WorkerId, msg: StatsLayoutMessage): void {
     let w = this.workers.get(workerId);
+    // An incremental layout that does not continue what we know cannot be placed (postMessage keeps
+    // order, so this only happens if the supervisor dropped messages); wait for a full layout.
+    if (msg.from !== 0 && (!w || msg.from > w.count)) return;
     if (!w || msg.from === 0) {
       const prev = w;
       w = { views: [], ids: new Int32Array(Math.max(64, msg.names.length)), count: 0, lastHistograms: prev?.lastHistograms ?? [] };

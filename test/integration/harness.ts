@@ -292,3 +292,61 @@ export async function waitFor<T>(fn: () => T | Promise<T>, ms = 5000, what = 'co
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Options for {@link v3Config}. */
+export interface V3ConfigOptions {
+  /** cluster name → upstream ports on 127.0.0.1 (or raw cluster YAML fields via `clusterExtra`). */
+  clusters: Record<string, number[]>;
+  clusterExtra?: Record<string, string>;
+  /** YAML for the `routes:` list of the one virtual host (indented by the caller is not needed). */
+  routes?: string;
+  /** Extra virtual hosts YAML (list items). */
+  extraVirtualHosts?: string;
+  /** Extra HCM fields (YAML mapping lines). */
+  hcmExtra?: string;
+  httpFilters?: string;
+  adminPort?: number;
+}
+
+/** A v3 bootstrap with one listener on port 0, one HCM, the given routes and STATIC clusters. */
+export function v3Config(o: V3ConfigOptions): string {
+  const indent = (s: string, n: number) => s.trim().split('\n').map((l) => ' '.repeat(n) + l).join('\n');
+  const routes = o.routes ?? `- match: { prefix: "/" }\n  route: { cluster: ${Object.keys(o.clusters)[0]} }`;
+  const clusters = Object.entries(o.clusters)
+    .map(([name, ports]) => {
+      const eps = ports.map((p) => `        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${p} } } }`).join('\n');
+      return `  - name: ${name}
+    connect_timeout: 0.25s
+    type: STATIC
+    lb_policy: ROUND_ROBIN
+${o.clusterExtra?.[name] ? indent(o.clusterExtra[name], 4) + '\n' : ''}    load_assignment:
+      cluster_name: ${name}
+      endpoints:
+${eps ? `      - lb_endpoints:\n${eps}` : '      - lb_endpoints: []'}`;
+    })
+    .join('\n');
+  return `admin:
+  address: { socket_address: { address: 127.0.0.1, port_value: ${o.adminPort ?? 0} } }
+static_resources:
+  listeners:
+  - name: listener_0
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: ingress_http
+${o.hcmExtra ? indent(o.hcmExtra, 10) + '\n' : ''}          route_config:
+            name: local_route
+            virtual_hosts:
+            - name: local_service
+              domains: ["*"]
+              routes:
+${indent(routes, 14)}
+${o.extraVirtualHosts ? indent(o.extraVirtualHosts, 12) + '\n' : ''}          http_filters:
+${indent(o.httpFilters ?? '- name: envoy.filters.http.router\n  typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }', 10)}
+  clusters:
+${clusters}
+`;
+}

@@ -10,6 +10,18 @@
 
 import { readFileSync } from 'node:fs';
 
+/** The slice of the WebAssembly JS API we use (@types/node 20 and lib es2023 do not declare it). */
+interface WasmModule {
+  readonly __wasmModule?: never;
+}
+interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+}
+declare const WebAssembly: {
+  Module: new (bytes: Uint8Array) => WasmModule;
+  Instance: new (module: WasmModule, imports: Record<string, Record<string, unknown>>) => { exports: unknown };
+};
+
 /** llhttp parser types (`llhttp_type_t`). */
 export const LLHTTP_TYPE_BOTH = 0;
 export const LLHTTP_TYPE_REQUEST = 1;
@@ -51,7 +63,7 @@ export const METHOD_NAMES: readonly string[] = [
 
 /** The wasm exports we use (pointers and sizes are i32 byte offsets into `memory`). */
 export interface LlhttpExports {
-  memory: WebAssembly.Memory;
+  memory: WasmMemory;
   _initialize?: () => void;
   llhttp_alloc(type: number): number;
   llhttp_free(p: number): void;
@@ -87,13 +99,13 @@ export interface LlhttpImports {
   wasm_on_message_complete(p: number): number;
 }
 
-let compiled: WebAssembly.Module | undefined;
+let compiled: WasmModule | undefined;
 
 /**
  * Compiles llhttp's WebAssembly (once per thread) from the `llhttp-wasm` package.
  * @throws Error when the package or its embedded `binaryString` cannot be found.
  */
-export function llhttpModule(): WebAssembly.Module {
+export function llhttpModule(): WasmModule {
   if (compiled !== undefined) return compiled;
   const file = require.resolve('llhttp-wasm');
   const src = readFileSync(file, 'latin1');
@@ -105,7 +117,7 @@ export function llhttpModule(): WebAssembly.Module {
 
 /** Instantiates the module with the given callbacks and runs its `_initialize` (WASI reactor). */
 export function instantiateLlhttp(imports: LlhttpImports): LlhttpExports {
-  const inst = new WebAssembly.Instance(llhttpModule(), { env: imports as unknown as WebAssembly.ModuleImports });
+  const inst = new WebAssembly.Instance(llhttpModule(), { env: imports as unknown as Record<string, unknown> });
   const ex = inst.exports as unknown as LlhttpExports;
   if (typeof ex._initialize === 'function') ex._initialize();
   return ex;

@@ -52,7 +52,7 @@ export interface Http1Handler {
   onRequestHead(method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): void;
   /** Response head. Return true to tell the parser the response has no body (e.g. the request was HEAD; 1xx/204/304 are handled by llhttp itself). */
   onResponseHead(status: number, reason: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): boolean;
-  /** A body slice: a subarray of the chunk passed to execute() (zero copy; decoded from chunked framing). Copy it to keep it past the call if the chunk is reused. */
+  /** A body slice (never empty): a subarray of the chunk passed to execute() (zero copy; decoded from chunked framing). Copy it to keep it past the call if the chunk is reused. */
   onBody(data: Buffer): void;
   /** End of message. trailers: flat array (lowercased names) or null. Return true to PAUSE the parser right after this message. */
   onMessageComplete(trailers: string[] | null): boolean;
@@ -155,7 +155,10 @@ export class Http1Parser {
   errorReason = '';
   /** The exception a handler threw (when errorCode is 'HANDLER_ERROR'). */
   handlerError: unknown = undefined;
-  /** Response parsers: whether the matching request was HEAD (no body expected). Set before each response. */
+  /**
+   * Response parsers: whether the matching request was HEAD (or CONNECT), so no body is expected.
+   * Set before each response; not cleared by the parser (reset() clears it).
+   */
   expectNoBody = false;
 
   private ptr: number;
@@ -178,6 +181,8 @@ export class Http1Parser {
   // per-connection state
   private state: 0 | 1 | 2 | 3 = 0; // 0 running, 1 paused, 2 upgraded, 3 failed
   private executing = false;
+  /** reset() (1) or destroy() (2) called by a handler during execute()/finish(): done when it returns. */
+  private deferred: 0 | 1 | 2 = 0;
   private failCode: string | null = null;
 
   constructor(kind: ParserKind, handler: Http1Handler, opts?: Http1ParserOptions) {
@@ -225,6 +230,10 @@ export class Http1Parser {
       curChunk = prevChunk;
       curPtr = prevPtr;
     }
+    if (this.deferred !== 0) {
+      if (nested) ll.free(ptr);
+      return this.runDeferred();
+    }
     if (rc === HPE_OK && this.failCode === null) {
       if (nested) ll.free(ptr);
       this.consumed = chunk.length;
@@ -263,6 +272,7 @@ export class Http1Parser {
       this.executing = false;
       cur = prev;
     }
+    if (this.deferred !== 0) return this.runDeferred();
     if (this.failCode !== null) return this.fail(this.failCode);
     if (rc === HPE_OK || rc === HPE_PAUSED) {
       this.inMessage = false;
@@ -274,9 +284,17 @@ export class Http1Parser {
     return ExecStatus.Error;
   }
 
-  /** Makes the parser ready for a new connection (clears errors, pause and upgrade state). */
+  /**
+   * Makes the parser ready for a new connection (clears errors, pause and upgrade state). Called
+   * from a handler during execute(), it stops parsing: execute() then returns Ok (the rest of the
+   * chunk is dropped) and the parser is reset.
+   */
   reset(): void {
     if (this.ptr === 0) return;
+    if (this.executing) {
+      if (this.deferred === 0) this.deferred = 1; // llhttp is on the stack: stop it, reset on return
+      return;
+    }
     ll.llhttp_reset(this.ptr);
     this.state = 0;
     this.failCode = null;
@@ -291,15 +309,35 @@ export class Http1Parser {
     this.inTrailers = false;
   }
 
-  /** Frees the wasm-side parser; the object is unusable afterwards (execute returns Error). */
+  /**
+   * Frees the wasm-side parser; the object is unusable afterwards (execute returns Error with
+   * errorCode 'DESTROYED'). Safe to call from a handler: parsing stops and the free happens when
+   * execute() returns (which then returns Error / 'DESTROYED').
+   */
   destroy(): void {
     if (this.ptr === 0) return;
+    if (this.executing) {
+      this.deferred = 2; // never free the llhttp_t while llhttp_execute runs on it
+      return;
+    }
     freeParser.unregister(this);
     ll.llhttp_free(this.ptr);
     this.ptr = 0;
     this.state = 3;
     this.errorCode = 'DESTROYED';
     this.errorReason = 'parser destroyed';
+  }
+
+  /** Performs a reset()/destroy() a handler asked for during execute()/finish(). */
+  private runDeferred(): ExecStatus {
+    const d = this.deferred;
+    this.deferred = 0;
+    if (d === 2) {
+      this.destroy();
+      return ExecStatus.Error;
+    }
+    this.reset();
+    return ExecStatus.Ok;
   }
 
   private blocked(): ExecStatus {
@@ -501,7 +539,7 @@ export class Http1Parser {
     try {
       if (this.kind === ParserKind.Request) {
         this.handler.onRequestHead(METHOD_NAMES[ll.llhttp_get_method(p)] ?? 'UNKNOWN', this.url, minor, h, keepAlive, upgrade);
-        return 0;
+        return this.deferred === 0 ? 0 : -1;
       }
       const status = ll.llhttp_get_status_code(p);
       if (this.expectNoBody && !keepAlive && ll.llhttp_message_needs_eof(p) === 1) {
@@ -509,6 +547,7 @@ export class Http1Parser {
         keepAlive = minor >= 1 ? !connectionHas(h, 'close') : connectionHas(h, 'keep-alive');
       }
       const noBody = this.handler.onResponseHead(status, this.reason, minor, h, keepAlive, upgrade);
+      if (this.deferred !== 0) return -1;
       return noBody === true || this.expectNoBody ? 1 : 0;
     } catch (err) {
       return this.thrown(err);
@@ -523,6 +562,7 @@ export class Http1Parser {
     } catch (err) {
       return this.thrown(err);
     }
+    if (this.deferred !== 0) return -1;
     return 0;
   }
 
@@ -538,7 +578,9 @@ export class Http1Parser {
     this.trailers = null;
     this.inTrailers = false;
     try {
-      return this.handler.onMessageComplete(t) === true ? HPE_PAUSED : 0;
+      const pause = this.handler.onMessageComplete(t);
+      if (this.deferred !== 0) return -1;
+      return pause === true ? HPE_PAUSED : 0;
     } catch (err) {
       return this.thrown(err);
     }

@@ -241,6 +241,7 @@ export class UpstreamConnection implements Http1Handler {
   onResponseHead(status: number, _reason: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): boolean {
     if (status >= 100 && status < 200 && status !== 101) return false; // 1xx interim: llhttp goes on to the final response
     this.keepAlive = keepAlive && versionMinor === 1;
+    if (status === 101) this.tunnel = true; // bytes after this head belong to the tunnel
     this.handler?.onUpstreamHead(status, headers, keepAlive, upgrade && status === 101);
     return this.parser.expectNoBody;
   }
@@ -250,6 +251,7 @@ export class UpstreamConnection implements Http1Handler {
   }
 
   onMessageComplete(trailers: string[] | null): boolean {
+    if (this.tunnel) return false; // a 101: the exchange continues as a tunnel
     const h = this.handler;
     if (h !== null) h.onUpstreamComplete(trailers);
     return false;

@@ -310,3 +310,60 @@ test('another parser may run from inside a handler (nested execute)', () => {
   assert.deepEqual(merged(outer.events).map((e) => (e.t === 'req' ? e.url : e.t === 'body' ? e.data : e.t)), ['/outer', 'abcde', 'done']);
   assert.deepEqual(merged(inner.r.events).map((e) => (e.t === 'req' ? e.url : e.t === 'body' ? e.data : e.t)), ['/inner', 'xyz', 'done']);
 });
+
+test('many headers (more than the span record buffer) come out intact, in order', () => {
+  let text = 'GET /many HTTP/1.1\r\n';
+  const expected: string[] = [];
+  for (let i = 0; i < 250; i++) {
+    text += `X-Header-${i}: value-${i}  \r\n`;
+    expected.push(`x-header-${i}`, `value-${i}`);
+  }
+  const whole = b(text + '\r\n');
+  for (const cut of [0, 37, 1000, 4567, whole.length - 3]) {
+    const { p, r } = make(ParserKind.Request, { maxHeaderCount: 300 });
+    assert.equal(feed(p, [whole.subarray(0, cut), whole.subarray(cut)]).status, ExecStatus.Ok);
+    const e = r.events[0];
+    assert.ok(e.t === 'req');
+    assert.equal(e.url, '/many');
+    assert.deepEqual(e.headers, expected);
+  }
+});
+
+test('trailers are limited too: 101 trailers → HEADERS_TOO_LARGE', () => {
+  let text = 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n';
+  for (let i = 0; i < 101; i++) text += `t${i}: v\r\n`;
+  const { p, r } = make(ParserKind.Request);
+  assert.equal(p.execute(b(text + '\r\n')), ExecStatus.Error);
+  assert.equal(p.errorCode, 'HEADERS_TOO_LARGE');
+  assert.deepEqual(r.events.map((e) => e.t), ['req', 'body']);
+});
+
+test('destroy() or reset() from inside a handler stops parsing safely', () => {
+  const two = b('GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n');
+  const urls: string[] = [];
+  let action: 'destroy' | 'reset' = 'destroy';
+  const h: Http1Handler = {
+    onRequestHead: (_m, url) => void urls.push(url),
+    onResponseHead: () => false,
+    onBody: () => {},
+    onMessageComplete: () => {
+      if (action === 'destroy') p.destroy();
+      else p.reset();
+      return false;
+    },
+  };
+  let p = new Http1Parser(ParserKind.Request, h);
+  assert.equal(p.execute(two), ExecStatus.Error);
+  assert.equal(p.errorCode, 'DESTROYED');
+  assert.deepEqual(urls, ['/1']);
+  assert.equal(p.execute(two), ExecStatus.Error);
+
+  action = 'reset';
+  urls.length = 0;
+  p = new Http1Parser(ParserKind.Request, h);
+  assert.equal(p.execute(two), ExecStatus.Ok);
+  assert.deepEqual(urls, ['/1']);
+  assert.equal(p.idle, true);
+  assert.equal(p.execute(b('GET /3 HTTP/1.1\r\n\r\n')), ExecStatus.Ok);
+  assert.deepEqual(urls, ['/1', '/3']);
+});

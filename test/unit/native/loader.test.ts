@@ -10,7 +10,7 @@ const INDEX = path.resolve(__dirname, '../../../src/native/index.js');
 function probe(env: Record<string, string>): { native: { available: boolean; reason?: string }; impl: string; reuse: string; socket: string } {
   const code = `const n = require(${JSON.stringify(INDEX)});
 n.ready.then(() => console.log(JSON.stringify({ native: n.native, impl: n.hashImplementation(), reuse: n.reusePortSupport(), socket: typeof n.reusePortSocket })));`;
-  return JSON.parse(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, ...env }, encoding: 'utf8' }));
+  return JSON.parse(execFileSync(process.execPath, ['-e', code], { env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 test('without the addon: native.available is false with a reason, wasm is used, no socket function', () => {
@@ -22,7 +22,7 @@ test('without the addon: native.available is false with a reason, wasm is used, 
 });
 
 test('a missing addon file is reported, not thrown', () => {
-  const r = probe({ ATTACHE_NATIVE_ADDON: '/nonexistent/attache.node', ATTACHE_HASH: '' });
+  const r = probe({ ATTACHE_NATIVE_ADDON: '/nonexistent/attache.node', ATTACHE_NATIVE: '', ATTACHE_HASH: '' });
   assert.equal(r.native.available, false);
   assert.match(r.native.reason ?? '', /load failed/);
   assert.equal(r.impl, 'wasm');

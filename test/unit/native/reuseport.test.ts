@@ -38,10 +38,9 @@ test('two worker threads, one reuseport socket each on one port: both accept, a 
   assert.ok(reservation.port > 0);
   const workers = [0, 1].map((id) => new Worker(WORKER, { eval: true, workerData: { index: INDEX, port: reservation.port, id } }));
   try {
-    for (const w of workers) {
-      const [msg] = await once(w, 'message');
-      assert.deepEqual(msg, { listening: reservation.port });
-    }
+    // Both listeners attached before awaiting: a message with no listener is lost.
+    const listening = await Promise.all(workers.map(async (w) => (await once(w, 'message'))[0]));
+    assert.deepEqual(listening, [{ listening: reservation.port }, { listening: reservation.port }]);
     const replies: string[] = [];
     for (let i = 0; i < 200; i += 20) {
       replies.push(...(await Promise.all(Array.from({ length: 20 }, () => connect(reservation.port)))));
@@ -70,10 +69,14 @@ test('a reservation (bound, not listening) refuses connections and keeps the por
   try {
     assert.equal(localPort!(r.fd), r.port);
     await assert.rejects(connect(r.port), { code: 'ECONNREFUSED' });
+    // A plain net.Server (SO_REUSEADDR, no SO_REUSEPORT) cannot take the reserved port.
     const plain = net.createServer();
-    plain.listen(r.port, '127.0.0.1');
-    const [err] = await once(plain, 'error');
-    assert.equal((err as NodeJS.ErrnoException).code, 'EADDRINUSE');
+    const outcome = await new Promise<string>((resolve) => {
+      plain.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? 'error'));
+      plain.listen(r.port, '127.0.0.1', () => resolve('listening'));
+    });
+    if (plain.listening) plain.close();
+    assert.equal(outcome, 'EADDRINUSE');
     // The reuseport group still takes a listening member.
     const fd = reusePortSocket!('127.0.0.1', r.port);
     const server = new net.Server((s) => s.end('ok'));

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Route } from '../../../src/config/model';
+import { regexLiteralPrefix } from '../../../src/router/route-index';
 import { req, table } from './helpers';
 
 /** Deterministic PRNG (mulberry32). */
@@ -41,7 +42,11 @@ function randRoute(r: () => number, i: number): Route {
   else if (kind < 0.85) {
     if (p.endsWith('/')) p = p.slice(0, -1);
     match = { path_separated_prefix: p, case_sensitive: cs };
-  } else if (kind < 0.95) match = { safe_regex: { regex: `${p.replace(/\/$/, '')}(/[a-z]+)?` } };
+  } else if (kind < 0.95) {
+    const q = p.replace(/\/$/, '');
+    const forms = [`${q}(/[a-z]+)?`, `^${q}.*`, `${q}|/b.*`, `${q.replace(/\//g, '\\/')}x?`, `${q}[a-z]*`, `.*${q}`, `${q}+`];
+    match = { safe_regex: { regex: forms[Math.floor(r() * forms.length)] } };
+  }
   else match = { prefix: '' };
   if (r() < 0.15) match.headers = [{ name: 'x-h', exact_match: r() < 0.5 ? '1' : '2' }];
   if (r() < 0.1) match.query_parameters = [{ name: 'q', present_match: true }];
@@ -105,4 +110,17 @@ test('10,000 routes: the last route is still found', () => {
   assert.equal(t.route(req('h', '/last/x'))?.name, 'last');
   assert.equal(t.route(req('h', '/p/5000'))?.name, 'r5000');
   assert.equal(t.route(req('h', '/p/10000')), null);
+});
+
+test('regexLiteralPrefix is conservative', () => {
+  assert.equal(regexLiteralPrefix('/api/v[0-9]+'), '/api/v');
+  assert.equal(regexLiteralPrefix('^/a\\.b/c'), '/a.b/c');
+  assert.equal(regexLiteralPrefix('/abc?'), '/ab');
+  assert.equal(regexLiteralPrefix('/ab*'), '/a');
+  assert.equal(regexLiteralPrefix('/ab{0,2}'), '/a');
+  assert.equal(regexLiteralPrefix('/ab+'), '/ab');
+  assert.equal(regexLiteralPrefix('/a|/b'), '');
+  assert.equal(regexLiteralPrefix('(?i)/abc'), '');
+  assert.equal(regexLiteralPrefix('/a\\d'), '/a');
+  assert.equal(regexLiteralPrefix('.*'), '');
 });

@@ -120,3 +120,10 @@ test('require_tls ALL redirects plain requests to https, keeps host and path', (
   assert.equal(t3.route(req('a.com', '/', ['x-forwarded-proto', 'http', 'x-envoy-internal', 'true']))!.kind, 'cluster');
   assert.equal(t3.route(req('a.com', '/', ['x-forwarded-proto', 'http']))!.kind, 'redirect');
 });
+
+test('internal_only_headers are exposed lowercased for the HCM', () => {
+  const t2 = compileRouteTable({ internal_only_headers: ['X-Internal-Secret'], virtual_hosts: [vh('d', ['*'])] });
+  assert.deepEqual(t2.internalOnlyHeaders, ['x-internal-secret']);
+  assert.equal(t2.name, undefined);
+  assert.equal(t.name, 'rc');
+});

@@ -1,5 +1,7 @@
 // Stats exactness across real worker_threads. This file is also the worker's entry point: when
 // loaded in a worker it serves stats instead of registering tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { StatsStore } from '../../../src/stats/store';
 import { clusterStats, httpConnManagerStats } from '../../../src/stats/common-stats';
@@ -28,12 +30,10 @@ if (!isMainThread && workerData?.statsTestWorker) {
     port.postMessage({ type: 'done', seq: m.seq });
   });
 } else if (isMainThread) {
-  void runTests();
+  runTests();
 }
 
-async function runTests(): Promise<void> {
-  const { test } = await import('node:test');
-  const assert = (await import('node:assert/strict')).default;
+function runTests(): void {
 
   interface Harness {
     agg: StatsAggregator;
@@ -102,7 +102,7 @@ async function runTests(): Promise<void> {
       // two runs on worker 0 (+2 each) and one on worker 1
       assert.equal(snap.gauges.get('cluster.backend.upstream_cx_active'), 6);
       const rqTime = snap.histograms.get('cluster.backend.upstream_rq_time');
-      assert.ok(rqTime);
+      assert.ok(rqTime !== undefined);
       assert.equal(rqTime.count, 17_001);
       // sum of i % 100 over i < 10000 is 100 * 4950; over i < 7000 is 70 * 4950; plus 0
       assert.equal(rqTime.sum, 170 * 4950);

@@ -279,7 +279,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
     this.route!.responseHeaders.apply(headers, this.headerContext(this.head!));
     if (upgrade) {
-      headers.push('connection', 'upgrade');
+      setHeader(headers, 'connection', 'upgrade');
       if (getHeader(headers, 'upgrade') === undefined && this.upgrade !== null) headers.push('upgrade', this.upgrade);
     }
     this.cb.encodeHeaders({ status, headers }, false);

@@ -1,0 +1,10 @@
+const grpc = require('@grpc/grpc-js');
+const { xdsMethods } = require('./dist/src/xds/protos');
+const m = xdsMethods();
+const c = new grpc.Client('127.0.0.1:28000', grpc.credentials.createInsecure());
+const call = c.makeBidiStreamRequest(m.ads.path, m.ads.requestSerialize, m.ads.responseDeserialize);
+call.on('data', d => console.log('data', JSON.stringify(d)));
+call.on('error', e => console.log('err', e.message));
+call.on('metadata', e => console.log('md'));
+call.write({ type_url: 'type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment', resource_names: ['docker-project-service'], node: { id: 'x' } });
+setTimeout(() => process.exit(0), 2000);

@@ -1,0 +1,74 @@
+/**
+ * attache-only probes that need no load generator: idle RSS per `--concurrency`, and the time from
+ * spawn to the first successful proxied request with a large config (10,000 routes, 1,000 clusters).
+ */
+import * as http from 'node:http';
+import { attacheArgs, ATTACHE_READY } from './proxies';
+import { treeRssKiB } from './procstat';
+import { spawnPinned, stopChild, tail } from './upstream';
+
+/** One GET to 127.0.0.1:port/ with a fresh connection; resolves with the status (0 on error). */
+export function getOnce(port: number, path = '/'): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false, timeout: 2000 }, (res) => {
+      res.resume();
+      res.once('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.once('timeout', () => req.destroy());
+    req.once('error', () => resolve(0));
+  });
+}
+
+/** Result of starting attache once. */
+export interface StartProbe {
+  concurrency: number;
+  routes: number;
+  clusters: number;
+  /** Spawn → startup line on stderr, ms. */
+  readyMs: number;
+  /** Spawn → first 200 through the listener, ms. */
+  firstOkMs: number;
+  /** VmRSS of the process after `idleMs` with no traffic (one request served), KiB. */
+  idleRssKiB: number;
+}
+
+/**
+ * Starts attache, waits for its startup line, polls `/` until a 200 arrives, idles `idleMs`,
+ * reads RSS and stops it. @throws if it does not serve within `timeoutMs`.
+ */
+export async function probeStart(upstreamPort: number, concurrency: number, cpus: string, routes = 1, clusters = 1, idleMs = 1500, timeoutMs = 120_000): Promise<StartProbe> {
+  const args = attacheArgs({ upstreamPort, routes, clusters }, concurrency);
+  const t0 = performance.now();
+  const child = spawnPinned(cpus, process.execPath, args);
+  child.stdout?.resume();
+  const errTail = tail(child.stderr);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      let buf = '';
+      const t = setTimeout(() => reject(new Error(`attache not ready in ${timeoutMs} ms: ${errTail()}`)), timeoutMs);
+      child.stderr?.on('data', (d: Buffer) => {
+        buf += d.toString('latin1');
+        const m = ATTACHE_READY.exec(buf);
+        if (m) {
+          clearTimeout(t);
+          resolve(Number(m[1]));
+        }
+      });
+      child.once('exit', (code) => {
+        clearTimeout(t);
+        reject(new Error(`attache exited (${code}): ${errTail()}`));
+      });
+    });
+    const readyMs = performance.now() - t0;
+    const deadline = Date.now() + timeoutMs;
+    while ((await getOnce(port)) !== 200) {
+      if (Date.now() > deadline) throw new Error(`no 200 within ${timeoutMs} ms: ${errTail()}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const firstOkMs = performance.now() - t0;
+    await new Promise((r) => setTimeout(r, idleMs));
+    return { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB: treeRssKiB(child.pid!) };
+  } finally {
+    await stopChild(child);
+  }
+}

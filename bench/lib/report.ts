@@ -1,0 +1,260 @@
+/**
+ * Aggregates the bench's samples into medians and writes bench/results/latest.{md,json,svg}:
+ * a markdown table per scenario, the raw samples as JSON, and a hand-written SVG bar chart
+ * (CPU-µs per request and requests/s per proxy, 13-byte and 16 KiB scenarios).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StartProbe } from './attache-probes';
+
+/** One measured wrk run through one proxy. */
+export interface Sample {
+  proxy: string;
+  scenario: string;
+  round: number;
+  requests: number;
+  rps: number;
+  /** ms */
+  p50: number;
+  p99: number;
+  p999: number;
+  /** Proxy tree utime+stime during the run / requests, µs; null for direct. */
+  cpuUsPerReq: number | null;
+  /** Upstream nginx utime+stime / requests, µs. */
+  upstreamCpuUsPerReq: number;
+  /** Peak sampled VmRSS of the proxy tree during the run, KiB; null for direct. Latencies are NaN when no request completed. */
+  peakRssKiB: number | null;
+  socketErrors: number;
+  statusErrors: number;
+  errorKinds: Record<string, number>;
+  /** Crash/error lines the proxy printed on stderr during the run. */
+  crashLines: string[];
+}
+
+/** Medians over rounds for one proxy × scenario. */
+export interface Row {
+  proxy: string;
+  scenario: string;
+  rounds: number;
+  rps: number;
+  /** rps / nginx's median rps in the same scenario; null when nginx did not run. */
+  ratioNginx: number | null;
+  p50: number;
+  p99: number;
+  p999: number;
+  cpuUsPerReq: number | null;
+  peakRssMiB: number | null;
+  /** Sum over all rounds: socket errors + status ≥ 400 (+ one per connection when none answered). */
+  errors: number;
+}
+
+/** A scenario's description, for headings. */
+export interface ScenarioInfo {
+  name: string;
+  title: string;
+}
+
+/** Everything the report shows. */
+export interface BenchReport {
+  command: string;
+  machine: Record<string, string>;
+  startedAt: string;
+  elapsedS: number;
+  settings: { rounds: number; durationS: number; warmupS: number; quick: boolean };
+  scenarios: ScenarioInfo[];
+  notes: string[];
+  samples: Sample[];
+  rows: Row[];
+  probes: StartProbe[];
+  failures: string[];
+}
+
+/** Median of finite numbers (NaN when none). */
+export function median(xs: number[]): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
+}
+
+/** Groups samples into {@link Row}s (medians; errors summed), ordered by `proxyOrder`. */
+export function aggregate(samples: Sample[], proxyOrder: string[]): Row[] {
+  const groups = new Map<string, Sample[]>();
+  for (const s of samples) {
+    const k = `${s.scenario}\u0000${s.proxy}`;
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(s);
+  }
+  const rows: Row[] = [];
+  for (const g of groups.values()) {
+    const cpu = g.map((s) => s.cpuUsPerReq).filter((x): x is number => x !== null);
+    const rss = g.map((s) => s.peakRssKiB).filter((x): x is number => x !== null);
+    rows.push({
+      proxy: g[0].proxy,
+      scenario: g[0].scenario,
+      rounds: g.length,
+      rps: median(g.map((s) => s.rps)),
+      ratioNginx: null,
+      p50: median(g.map((s) => s.p50)),
+      p99: median(g.map((s) => s.p99)),
+      p999: median(g.map((s) => s.p999)),
+      cpuUsPerReq: cpu.length ? median(cpu) : null,
+      peakRssMiB: rss.length ? median(rss) / 1024 : null,
+      errors: g.reduce((a, s) => a + s.socketErrors + s.statusErrors, 0),
+    });
+  }
+  for (const r of rows) {
+    const ng = rows.find((x) => x.proxy === 'nginx' && x.scenario === r.scenario);
+    r.ratioNginx = ng && ng.rps > 0 ? r.rps / ng.rps : null;
+  }
+  rows.sort((a, b) => proxyOrder.indexOf(a.proxy) - proxyOrder.indexOf(b.proxy));
+  return rows;
+}
+
+function fmt(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  return x.toFixed(digits);
+}
+
+function fmtRps(x: number): string {
+  if (!Number.isFinite(x)) return '–';
+  return x >= 1000 ? `${(x / 1000).toFixed(1)} k` : x.toFixed(0);
+}
+
+function find(rows: Row[], proxy: string, scenario: string): Row | undefined {
+  return rows.find((r) => r.proxy === proxy && r.scenario === scenario);
+}
+
+/** The issue-3 "done when" checks that this bench measures. */
+export function targets(rep: BenchReport): Array<{ target: string; measured: string; pass: boolean | null }> {
+  const out: Array<{ target: string; measured: string; pass: boolean | null }> = [];
+  const rows = rep.rows;
+  const cpuCheck = (scenario: string, label: string): void => {
+    const a = find(rows, 'attache-c1', scenario);
+    const n = find(rows, 'nginx', scenario);
+    const ratio = a?.cpuUsPerReq != null && n?.cpuUsPerReq ? a.cpuUsPerReq / n.cpuUsPerReq : NaN;
+    out.push({ target: `attache-c1 CPU-µs/req ≤ 1.5× nginx (${label})`, measured: `${fmt(a?.cpuUsPerReq)} vs ${fmt(n?.cpuUsPerReq)} = ${fmt(ratio, 2)}×`, pass: Number.isFinite(ratio) ? ratio <= 1.5 : null });
+  };
+  cpuCheck('small', '13 B');
+  cpuCheck('large', '16 KiB');
+  const a = find(rows, 'attache-c1', 'small');
+  const r10k = find(rows, 'attache-10k-routes', 'small');
+  const rr = r10k?.cpuUsPerReq != null && a?.cpuUsPerReq ? r10k.cpuUsPerReq / a.cpuUsPerReq : NaN;
+  out.push({ target: '10,000 routes ≤ 1.10× one route (CPU-µs/req)', measured: `${fmt(r10k?.cpuUsPerReq)} vs ${fmt(a?.cpuUsPerReq)} = ${fmt(rr, 2)}×`, pass: Number.isFinite(rr) ? rr <= 1.1 : null });
+  const peers = ['http-proxy', 'fastify-proxy'].map((p) => find(rows, p, 'small')?.rps ?? NaN).filter(Number.isFinite);
+  const best = peers.length ? Math.max(...peers) : NaN;
+  const pr = a ? a.rps / best : NaN;
+  out.push({ target: 'attache-c1 req/s ≥ 4× best Node peer (13 B)', measured: `${fmtRps(a?.rps ?? NaN)} vs ${fmtRps(best)} = ${fmt(pr, 2)}×`, pass: Number.isFinite(pr) ? pr >= 4 : null });
+  const n = find(rows, 'nginx', 'small');
+  const p99r = a && n ? a.p99 / n.p99 : NaN;
+  out.push({ target: 'attache-c1 p99 ≤ 1.5× nginx p99 (13 B)', measured: `${fmt(a?.p99, 2)} ms vs ${fmt(n?.p99, 2)} ms = ${fmt(p99r, 2)}×`, pass: Number.isFinite(p99r) ? p99r <= 1.5 : null });
+  const attErr = rows.filter((r) => r.proxy.startsWith('attache')).reduce((s, r) => s + r.errors, 0);
+  out.push({ target: 'attache: zero errors (all scenarios)', measured: `${attErr}`, pass: rows.some((r) => r.proxy.startsWith('attache')) ? attErr === 0 : null });
+  const idle = (c: number): number => median(rep.probes.filter((p) => p.routes === 1 && p.clusters === 1 && p.concurrency === c).map((p) => p.idleRssKiB / 1024));
+  const i1 = idle(1);
+  const i2 = idle(2);
+  out.push({ target: 'idle RSS at --concurrency 2 ≤ 80 MiB', measured: `${fmt(i2)} MiB`, pass: Number.isFinite(i2) ? i2 <= 80 : null });
+  out.push({ target: 'each extra worker ≤ 15 MiB', measured: `${fmt(i2 - i1)} MiB`, pass: Number.isFinite(i2 - i1) ? i2 - i1 <= 15 : null });
+  return out;
+}
+
+/** Renders the markdown report. */
+export function renderMarkdown(rep: BenchReport): string {
+  const L: string[] = [];
+  L.push('# attache side-by-side bench', '');
+  L.push(`Command: \`${rep.command}\``, '');
+  L.push(`Machine: ${Object.entries(rep.machine).map(([k, v]) => `${k} ${v}`).join('; ')}`, '');
+  L.push(`Run: ${rep.startedAt}, ${rep.elapsedS.toFixed(0)} s; ${rep.settings.rounds} round(s) interleaved, ${rep.settings.durationS} s per run ${rep.settings.warmupS > 0 ? `after a ${rep.settings.warmupS} s warm-up` : 'with a 1 s warm-up per proxy start only'}; medians over rounds (errors summed).${rep.settings.quick ? ' **--quick: smoke check, not for comparison.**' : ''}`, '');
+  L.push('Load: wrk -t1 and the upstream nginx pinned to CPU 0, each proxy (one worker) pinned to CPU 1 with taskset. CPU-µs/req = the proxy process tree\'s utime+stime during the run (/proc/PID/stat, all threads and children) divided by the requests completed: the proxy\'s own cost per request, independent of how the cores are shared. Peak RSS is sampled VmRSS during the run.', '');
+  for (const sc of rep.scenarios) {
+    const rows = rep.rows.filter((r) => r.scenario === sc.name);
+    if (rows.length === 0) continue;
+    L.push(`## ${sc.title}`, '');
+    L.push('| proxy (1 worker) | req/s | × nginx | p50 ms | p99 ms | p99.9 ms | CPU-µs/req | peak RSS MiB | errors |');
+    L.push('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const r of rows) {
+      L.push(`| ${r.proxy} | ${fmtRps(r.rps)} | ${fmt(r.ratioNginx, 2)} | ${fmt(r.p50, 2)} | ${fmt(r.p99, 2)} | ${fmt(r.p999, 2)} | ${fmt(r.cpuUsPerReq)} | ${fmt(r.peakRssMiB)} | ${r.errors} |`);
+    }
+    L.push('');
+  }
+  if (rep.probes.length > 0) {
+    L.push('## attache memory and startup', '');
+    L.push('| --concurrency | routes | clusters | idle RSS MiB | spawn → ready line ms | spawn → first 200 ms |');
+    L.push('|---:|---:|---:|---:|---:|---:|');
+    const keys = [...new Set(rep.probes.map((p) => `${p.concurrency}/${p.routes}/${p.clusters}`))];
+    for (const k of keys) {
+      const g = rep.probes.filter((p) => `${p.concurrency}/${p.routes}/${p.clusters}` === k);
+      L.push(`| ${g[0].concurrency} | ${g[0].routes} | ${g[0].clusters} | ${fmt(median(g.map((p) => p.idleRssKiB / 1024)))} | ${fmt(median(g.map((p) => p.readyMs)), 0)} | ${fmt(median(g.map((p) => p.firstOkMs)), 0)} |`);
+    }
+    L.push('');
+  }
+  L.push('## Issue 3 targets', '');
+  L.push('| target | measured | met |', '|---|---|---|');
+  for (const t of targets(rep)) L.push(`| ${t.target} | ${t.measured} | ${t.pass === null ? 'n/a' : t.pass ? 'yes' : '**no**'} |`);
+  L.push('');
+  if (rep.notes.length > 0 || rep.failures.length > 0) {
+    L.push('## Notes', '');
+    for (const n of rep.notes) L.push(`- ${n}`);
+    for (const f of rep.failures) L.push(`- FAILURE: ${f.replace(/\n/g, ' ').slice(0, 600)}`);
+    L.push('');
+  }
+  return L.join('\n');
+}
+
+/** Renders a two-panel horizontal bar chart (CPU-µs/req, req/s) for the 13 B and 16 KiB runs. */
+export function renderSvg(rep: BenchReport): string {
+  const scen = ['small', 'large'].filter((s) => rep.rows.some((r) => r.scenario === s));
+  const proxies = [...new Set(rep.rows.filter((r) => scen.includes(r.scenario)).map((r) => r.proxy))];
+  const colors = ['#3b6fb6', '#e08a2c'];
+  const barH = 12;
+  const groupH = barH * scen.length + 8;
+  const labelW = 150;
+  const panelW = 330;
+  const top = 50;
+  const height = top + proxies.length * groupH + 30;
+  const width = labelW + 2 * (panelW + 20) + 10;
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="11">`);
+  out.push(`<rect width="100%" height="100%" fill="white"/>`);
+  out.push(`<text x="10" y="16" font-size="13" font-weight="bold">attache bench: one worker per proxy, medians (${esc(rep.startedAt.slice(0, 10))})</text>`);
+  scen.forEach((s, i) => {
+    out.push(`<rect x="${10 + i * 120}" y="24" width="10" height="10" fill="${colors[i]}"/><text x="${24 + i * 120}" y="33">${s === 'small' ? '13 B @64 conns' : '16 KiB @64 conns'}</text>`);
+  });
+  const panels: Array<{ title: string; value: (r: Row) => number | null; fmtv: (v: number) => string }> = [
+    { title: 'CPU-µs per request (lower is better)', value: (r) => r.cpuUsPerReq, fmtv: (v) => v.toFixed(1) },
+    { title: 'requests/s (higher is better)', value: (r) => r.rps, fmtv: (v) => fmtRps(v) },
+  ];
+  panels.forEach((p, pi) => {
+    const x0 = labelW + pi * (panelW + 20);
+    const vals = rep.rows.filter((r) => scen.includes(r.scenario)).map(p.value).filter((v): v is number => v !== null && Number.isFinite(v));
+    const max = Math.max(1e-9, ...vals);
+    out.push(`<text x="${x0}" y="${top - 4}" font-weight="bold">${esc(p.title)}</text>`);
+    proxies.forEach((name, gi) => {
+      const y = top + gi * groupH;
+      if (pi === 0) out.push(`<text x="${labelW - 6}" y="${y + groupH / 2}" text-anchor="end">${esc(name)}</text>`);
+      scen.forEach((s, si) => {
+        const r = rep.rows.find((x) => x.proxy === name && x.scenario === s);
+        const v = r ? p.value(r) : null;
+        if (v === null || !Number.isFinite(v)) return;
+        const w = Math.max(1, ((panelW - 60) * v) / max);
+        const yy = y + si * barH;
+        out.push(`<rect x="${x0}" y="${yy}" width="${w.toFixed(1)}" height="${barH - 2}" fill="${colors[si]}"/>`);
+        out.push(`<text x="${(x0 + w + 3).toFixed(1)}" y="${yy + barH - 3}">${esc(p.fmtv(v))}</text>`);
+      });
+    });
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
+/** Writes latest.md, latest.json and latest.svg into `dir`; returns their paths. */
+export function writeReport(dir: string, rep: BenchReport): string[] {
+  mkdirSync(dir, { recursive: true });
+  const files = [join(dir, 'latest.md'), join(dir, 'latest.json'), join(dir, 'latest.svg')];
+  writeFileSync(files[0], renderMarkdown(rep));
+  writeFileSync(files[1], JSON.stringify({ ...rep, targets: targets(rep) }, null, 2) + '\n');
+  writeFileSync(files[2], renderSvg(rep));
+  return files;
+}

@@ -1,0 +1,252 @@
+/**
+ * Side-by-side proxy bench (`npm run bench`): one shared upstream nginx, the same wrk load through
+ * no proxy, attache (--concurrency 1 and 2, 10,000 routes, 1,000 clusters), nginx, HAProxy,
+ * node-http-proxy and @fastify/http-proxy, interleaved per round; medians of the rounds go to
+ * bench/results/latest.{md,json,svg}. Flags:
+ *   --quick            1 round, 1 s runs, 1 s warm-up per proxy start only (smoke check)
+ *   --only a,b         proxies (prefix match: "attache" = every attache-*), scenarios
+ *                      (small, large, latency, upload, conns1000) and/or "probes"
+ *   --duration S       seconds per measured run (default 3)
+ *   --warmup S         seconds of warm-up before each run (default 1)
+ *   --rounds N         default 3
+ *   --out DIR          default bench/results
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { probeStart, type StartProbe } from './lib/attache-probes';
+import { sampleRss, treeCpuMicros } from './lib/procstat';
+import { allProxies, ROOT, type ProxyDef } from './lib/proxies';
+import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInfo } from './lib/report';
+import { ensureTools, machineInfo, pinSelf } from './lib/setup';
+import { startUpstream, type Running } from './lib/upstream';
+import { runWrk } from './lib/wrk';
+
+/** A load shape. */
+interface Scenario extends ScenarioInfo {
+  path: string;
+  connections: number;
+  uploadBytes?: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'small', title: '13-byte body, 64 connections', path: '/', connections: 64 },
+  { name: 'large', title: '16 KiB body, 64 connections', path: '/16k', connections: 64 },
+  { name: 'latency', title: '1 connection (latency)', path: '/', connections: 1 },
+  { name: 'upload', title: '1 MiB upload (POST), 16 connections', path: '/upload', connections: 16, uploadBytes: 1 << 20 },
+  { name: 'conns1000', title: '13-byte body, 1,000 connections', path: '/', connections: 1000 },
+];
+
+const t0 = Date.now();
+function progress(msg: string): void {
+  const s = Math.round((Date.now() - t0) / 1000);
+  process.stderr.write(`[bench ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s] ${msg}\n`);
+}
+
+function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: number; warmupS: number; rounds: number; out: string } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      rounds: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const quick = values.quick === true;
+  return {
+    quick,
+    only: (values.only ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    durationS: Number(values.duration ?? (quick ? 1 : 3)),
+    warmupS: Number(values.warmup ?? (quick ? 0 : 1)),
+    rounds: Number(values.rounds ?? (quick ? 1 : 3)),
+    out: values.out ?? join(ROOT, 'bench', 'results'),
+  };
+}
+
+/** Which proxies, scenarios and probes `--only` selects. */
+function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean } {
+  const all = allProxies();
+  const scenarioNames = new Set(SCENARIOS.map((s) => s.name));
+  const pSel = only.filter((n) => !scenarioNames.has(n) && n !== 'probes');
+  const sSel = only.filter((n) => scenarioNames.has(n));
+  const unknown = pSel.filter((n) => !all.some((p) => p.name === n || p.name.startsWith(`${n}-`)));
+  if (unknown.length > 0) throw new Error(`--only: unknown name(s) ${unknown.join(', ')}; proxies: ${all.map((p) => p.name).join(', ')}; scenarios: ${[...scenarioNames].join(', ')}; probes`);
+  const proxies = pSel.length === 0 ? all : all.filter((p) => pSel.some((n) => p.name === n || p.name.startsWith(`${n}-`)));
+  const scenarios = sSel.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => sSel.includes(s.name));
+  const probes = only.length === 0 || only.includes('probes') || (pSel.some((n) => n === 'attache' || n.startsWith('attache')) && sSel.length === 0);
+  return { proxies, scenarios, probes };
+}
+
+function scenariosOf(p: ProxyDef, selected: Scenario[]): Scenario[] {
+  return p.scenarios ? selected.filter((s) => p.scenarios!.includes(s.name)) : selected;
+}
+
+const live = new Set<Running>();
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  const { proxies, scenarios, probes } = select(cli.only);
+  ensureTools(ROOT, progress);
+  const machine = machineInfo(); // before pinning: nproc reports the affinity mask
+  pinSelf('0');
+  progress(`machine: ${Object.entries(machine).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  const upstream = await startUpstream('0');
+  live.add(upstream);
+  progress(`upstream nginx on 127.0.0.1:${upstream.port} (pid ${upstream.pid}, CPU 0)`);
+
+  const samples: Sample[] = [];
+  const probeResults: StartProbe[] = [];
+  const failures: string[] = [];
+  const totalSteps = cli.rounds * proxies.reduce((n, p) => n + scenariosOf(p, scenarios).length, 0);
+  let step = 0;
+
+  for (let round = 1; round <= cli.rounds; round++) {
+    // Rotate the proxy order each round so that no proxy always runs first or last.
+    const order = proxies.map((_, i) => proxies[(i + round - 1) % proxies.length]);
+    for (const p of order) {
+      const mine = scenariosOf(p, scenarios);
+      if (mine.length === 0) continue;
+      let proc: Running | null = null;
+      const start = async (): Promise<boolean> => {
+        try {
+          proc = await p.start(upstream.port);
+          if (proc) live.add(proc);
+          return true;
+        } catch (err) {
+          failures.push(`round ${round} ${p.name}: start failed: ${(err as Error).message}`);
+          progress(`${p.name}: start FAILED: ${(err as Error).message.slice(0, 300)}`);
+          return false;
+        }
+      };
+      if (!(await start())) {
+        step += mine.length;
+        continue;
+      }
+      let first = true;
+      for (const sc of mine) {
+        step++;
+        // --quick still warms the JIT once per start; full runs warm up before every scenario.
+        const warmS = cli.warmupS > 0 ? cli.warmupS : cli.quick && first ? 1 : 0;
+        first = false;
+        const r = proc as Running | null;
+        const port = r ? r.port : upstream.port;
+        try {
+          if (warmS > 0) await runWrk({ port, path: sc.path, connections: sc.connections, durationS: warmS, uploadBytes: sc.uploadBytes });
+          const before = r?.notable?.().count ?? 0;
+          const cpu0 = r ? treeCpuMicros(r.pid) : 0;
+          const up0 = treeCpuMicros(upstream.pid);
+          const rss = r ? sampleRss(r.pid) : null;
+          const w = await runWrk({ port, path: sc.path, connections: sc.connections, durationS: cli.durationS, uploadBytes: sc.uploadBytes });
+          const peak = rss ? rss.stop() : null;
+          const cpu = r ? treeCpuMicros(r.pid) - cpu0 : 0;
+          const upCpu = treeCpuMicros(upstream.pid) - up0;
+          const ev = r?.notable?.();
+          const crashLines = ev && ev.count > before ? ev.lines.slice(Math.min(before, ev.lines.length)) : [];
+          const reqs = Math.max(1, w.requests);
+          // wrk cannot see requests still in flight when it stops: no response at all on any
+          // connection counts as one error per connection.
+          const stalled = w.requests === 0 ? sc.connections : 0;
+          const none = w.requests === 0;
+          samples.push({
+            proxy: p.name,
+            scenario: sc.name,
+            round,
+            requests: w.requests,
+            rps: w.rps,
+            p50: none ? NaN : w.p50,
+            p99: none ? NaN : w.p99,
+            p999: none ? NaN : w.p999,
+            cpuUsPerReq: r && !none ? cpu / reqs : null,
+            upstreamCpuUsPerReq: upCpu / reqs,
+            peakRssKiB: peak,
+            socketErrors: w.socketErrors + stalled,
+            statusErrors: w.statusErrors,
+            errorKinds: { ...w.errorKinds, noResponse: stalled },
+            crashLines,
+          });
+          const errs = w.socketErrors + w.statusErrors + stalled;
+          progress(
+            `[${step}/${totalSteps}] round ${round}/${cli.rounds} ${p.name} ${sc.name}: ${(w.rps / 1000).toFixed(1)} k req/s, ` +
+              (none ? 'NO RESPONSE on any connection, ' : `${r ? `${(cpu / reqs).toFixed(1)} CPU-µs/req, ` : ''}p99 ${w.p99.toFixed(2)} ms, `) +
+              `errors ${errs}` +
+              (errs > 0 ? ` ${JSON.stringify({ ...w.errorKinds, noResponse: stalled })}` : '') +
+              (crashLines.length > 0 ? `; stderr: ${crashLines[0]}` : ''),
+          );
+        } catch (err) {
+          failures.push(`round ${round} ${p.name} ${sc.name}: ${(err as Error).message}`);
+          progress(`[${step}/${totalSteps}] ${p.name} ${sc.name}: FAILED: ${(err as Error).message.slice(0, 300)}`);
+        }
+        if (r && !existsSync(`/proc/${r.pid}`)) {
+          failures.push(`round ${round} ${p.name}: process exited during ${sc.name}; stderr: ${r.stderrTail().slice(-800)}`);
+          live.delete(r);
+          if (!(await start())) break;
+        }
+      }
+      const r = proc as Running | null;
+      if (r) {
+        await r.stop();
+        live.delete(r);
+      }
+    }
+    if (probes) {
+      const plan: Array<[number, string, number, number]> = [
+        [1, '1', 1, 1],
+        [2, '0,1', 1, 1],
+        [4, '0,1', 1, 1],
+        [1, '1', 10_000, 1_000],
+      ];
+      for (const [c, cpus, routes, clusters] of plan) {
+        try {
+          const pr = await probeStart(upstream.port, c, cpus, routes, clusters, cli.quick ? 500 : 1500);
+          probeResults.push(pr);
+          progress(`round ${round} probe attache --concurrency ${c}, ${routes} routes, ${clusters} clusters: idle RSS ${(pr.idleRssKiB / 1024).toFixed(1)} MiB, first 200 after ${pr.firstOkMs.toFixed(0)} ms`);
+        } catch (err) {
+          failures.push(`round ${round} probe c${c} ${routes} routes: ${(err as Error).message}`);
+          progress(`probe c${c} FAILED: ${(err as Error).message.slice(0, 300)}`);
+        }
+      }
+    }
+  }
+  await upstream.stop();
+  live.delete(upstream);
+
+  const notes = proxies.filter((p) => p.note).map((p) => `${p.name}: ${p.note}`);
+  notes.push('Upload: the upstream reads each 1 MiB body in full before answering; nginx proxies with proxy_request_buffering off.');
+  const crashed = samples.filter((s) => s.crashLines.length > 0);
+  for (const s of crashed) notes.push(`${s.proxy} ${s.scenario} round ${s.round} printed: ${s.crashLines.slice(0, 3).join(' | ')}`);
+  const report: BenchReport = {
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    machine,
+    startedAt: new Date(t0).toISOString(),
+    elapsedS: (Date.now() - t0) / 1000,
+    settings: { rounds: cli.rounds, durationS: cli.durationS, warmupS: cli.warmupS, quick: cli.quick },
+    scenarios: [...SCENARIOS],
+    notes,
+    samples,
+    rows: aggregate(samples, allProxies().map((p) => p.name)),
+    probes: probeResults,
+    failures,
+  };
+  const files = writeReport(cli.out, report);
+  progress(`wrote ${files.join(', ')}`);
+}
+
+async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((r) => r.stop()));
+}
+
+process.once('SIGINT', () => {
+  void stopAll().then(() => process.exit(130));
+});
+
+main().then(
+  () => stopAll(),
+  async (err: Error) => {
+    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    await stopAll();
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,113 @@
+/**
+ * The resources one xDS type has accepted (Envoy's per-type subscription state as /config_dump
+ * shows it): each with the version_info it came in and when it was last updated, the type's
+ * version_info, and the last rejected update with its error. Validation uses the bootstrap's own
+ * walk (`validateResource` in src/config), so dynamic resources get the same canonical forms.
+ */
+import { ConfigError } from '../common/errors';
+import { resourceNameOf, validateResource, type ResourceTypeUrl } from '../config/resource';
+import { fromProtoAny } from './proto-json';
+
+/** One accepted resource. */
+export interface CachedResource<T> {
+  resource: T;
+  /** version_info of the response that last changed it. */
+  version: string;
+  lastUpdatedMs: number;
+  /** JSON of `resource`, to tell changes from re-sends. */
+  json: string;
+}
+
+/** The last rejected update (envoy.admin.v3.UpdateFailureState). */
+export interface RejectedUpdate {
+  version: string;
+  error: string;
+  timeMs: number;
+  /** Names of the resources that failed validation. */
+  names: string[];
+}
+
+/** What {@link ResourceCache.accept} changed. */
+export interface AcceptResult {
+  /** Names added or modified. */
+  changed: string[];
+  /** Names removed (state-of-the-world types only). */
+  removed: string[];
+  /** Names present in the response. */
+  names: string[];
+}
+
+/**
+ * Accepted resources of one type. `wildcard` types (LDS, CDS) replace their whole set with each
+ * response (state of the world); named types (EDS, RDS) update the names a response carries.
+ */
+export class ResourceCache<T> {
+  readonly items = new Map<string, CachedResource<T>>();
+  version = '';
+  lastUpdatedMs: number | undefined;
+  rejected: RejectedUpdate | undefined;
+  /** Extra per-resource check after the proto walk (e.g. a cluster's LB config). @throws ConfigError */
+  check: ((r: T, name: string) => void) | undefined;
+
+  constructor(readonly typeUrl: ResourceTypeUrl, readonly kind: string, readonly wildcard: boolean) {}
+
+  /**
+   * Validates every resource of a response; all or nothing.
+   * @returns what changed, or an error message naming the resource and field (nothing is changed)
+   */
+  accept(resources: readonly unknown[], version: string, nowMs = Date.now()): AcceptResult | string {
+    const parsed = new Map<string, T>();
+    const errors: string[] = [];
+    const failed: string[] = [];
+    for (const raw of resources) {
+      const name = resourceNameOf(this.typeUrl, raw) ?? '';
+      try {
+        if (typeof raw === 'object' && raw !== null && !('@type' in raw)) (raw as Record<string, unknown>)['@type'] = this.typeUrl;
+        const { resource } = validateResource<T>(this.typeUrl, fromProtoAny(raw));
+        if (name === '') throw new ConfigError(`${this.kind} resource without a name`);
+        if (parsed.has(name)) throw new ConfigError(`duplicate ${this.kind} "${name}" in one response`);
+        this.check?.(resource, name);
+        parsed.set(name, resource);
+      } catch (e) {
+        failed.push(name);
+        const msg = e instanceof ConfigError ? e.message : (e as Error)?.message ?? String(e);
+        errors.push(msg.includes(`"${name}"`) ? msg : `${this.kind} "${name}": ${msg}`);
+      }
+    }
+    if (errors.length > 0) {
+      const error = errors.join('; ');
+      this.rejected = { version, error, timeMs: nowMs, names: failed };
+      return error;
+    }
+    const result: AcceptResult = { changed: [], removed: [], names: [...parsed.keys()] };
+    for (const [name, resource] of parsed) {
+      const json = JSON.stringify(resource);
+      const old = this.items.get(name);
+      if (old?.json === json) continue;
+      this.items.set(name, { resource, version, lastUpdatedMs: nowMs, json });
+      result.changed.push(name);
+    }
+    if (this.wildcard) {
+      for (const name of [...this.items.keys()]) {
+        if (!parsed.has(name)) {
+          this.items.delete(name);
+          result.removed.push(name);
+        }
+      }
+    }
+    this.version = version;
+    this.lastUpdatedMs = nowMs;
+    this.rejected = undefined;
+    return result;
+  }
+
+  /** Forgets resources no longer subscribed (named types). */
+  retain(names: ReadonlySet<string>): void {
+    for (const n of [...this.items.keys()]) if (!names.has(n)) this.items.delete(n);
+  }
+
+  /** The resource called `name`, if accepted. */
+  get(name: string): T | undefined {
+    return this.items.get(name)?.resource;
+  }
+}
