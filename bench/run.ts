@@ -16,10 +16,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeStart, type StartProbe } from './lib/attache-probes';
 import { sampleRss, treeCpuMicros } from './lib/procstat';
-import { allProxies, ROOT, type ProxyDef } from './lib/proxies';
+import { allProxies, ROOT, snapshotAttache, type ProxyDef } from './lib/proxies';
 import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInfo } from './lib/report';
-import { ensureTools, machineInfo, pinSelf } from './lib/setup';
-import { startUpstream, type Running } from './lib/upstream';
+import { ensureTools, gitInfo, machineInfo, pinSelf } from './lib/setup';
+import { removeTempDirs, startUpstream, type Running } from './lib/upstream';
 import { runWrk } from './lib/wrk';
 
 /** A load shape. */
@@ -91,7 +91,10 @@ async function main(): Promise<void> {
   const { proxies, scenarios, probes } = select(cli.only);
   ensureTools(ROOT, progress);
   const machine = machineInfo(); // before pinning: nproc reports the affinity mask
+  Object.assign(machine, gitInfo(ROOT));
   pinSelf('0');
+  const snap = snapshotAttache();
+  progress(`attache runs from a copy of its build in ${snap} (${machine.commit})`);
   progress(`machine: ${Object.entries(machine).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   const upstream = await startUpstream('0');
   live.add(upstream);
@@ -214,6 +217,7 @@ async function main(): Promise<void> {
   live.delete(upstream);
 
   const notes = proxies.filter((p) => p.note).map((p) => `${p.name}: ${p.note}`);
+  notes.push('attache ran from a copy of dist/ taken at the start, so rebuilds during the run did not change it; "commit" above is HEAD, and "+N files changed" counts uncommitted changes in the working tree.');
   notes.push('Upload: the upstream reads each 1 MiB body in full before answering; nginx proxies with proxy_request_buffering off.');
   const crashed = samples.filter((s) => s.crashLines.length > 0);
   for (const s of crashed) notes.push(`${s.proxy} ${s.scenario} round ${s.round} printed: ${s.crashLines.slice(0, 3).join(' | ')}`);
@@ -236,6 +240,7 @@ async function main(): Promise<void> {
 
 async function stopAll(): Promise<void> {
   await Promise.all([...live].map((r) => r.stop()));
+  removeTempDirs();
 }
 
 process.once('SIGINT', () => {

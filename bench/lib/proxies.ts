@@ -4,13 +4,33 @@
  * and 1,000-cluster configs), nginx, HAProxy, node-http-proxy and @fastify/http-proxy.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { attacheBootstrap, type AttacheConfigOptions } from './attache-config';
 import { freePort, notable, runningFrom, spawnPinned, stopChild, tail, tempDir, type Running } from './upstream';
 
 /** Repository root (dist/bench/lib → ../../..). */
 export const ROOT = resolve(__dirname, '..', '..', '..');
+
+/** Where attache is run from: ROOT, or the snapshot made by {@link snapshotAttache}. */
+let attacheRoot = ROOT;
+
+/**
+ * Copies the built attache (dist/src, dist/workers, bin, package.json, the native addon) to a
+ * temp dir and runs it from there, so that a rebuild of dist/ during the bench (others compiling
+ * while it runs) cannot change the code under test half-way. node_modules is a symlink to the
+ * repository's. @returns the snapshot directory.
+ */
+export function snapshotAttache(): string {
+  const snap = tempDir('snapshot');
+  for (const d of ['dist/src', 'dist/workers', 'bin']) cpSync(join(ROOT, d), join(snap, d), { recursive: true });
+  cpSync(join(ROOT, 'package.json'), join(snap, 'package.json'));
+  const addon = join(ROOT, 'native', 'attache.linux-x64.node');
+  if (existsSync(addon)) cpSync(addon, join(snap, 'native', 'attache.linux-x64.node'));
+  symlinkSync(join(ROOT, 'node_modules'), join(snap, 'node_modules'), 'dir');
+  attacheRoot = snap;
+  return snap;
+}
 
 /** One proxy configuration in the comparison. */
 export interface ProxyDef {
@@ -84,7 +104,7 @@ export function attacheArgs(cfg: AttacheConfigOptions, concurrency: number): str
   const dir = tempDir('attache');
   const path = join(dir, 'bootstrap.yaml');
   writeFileSync(path, attacheBootstrap(cfg));
-  return [join(ROOT, 'bin', 'attache'), '-c', path, '--concurrency', String(concurrency)];
+  return [join(attacheRoot, 'bin', 'attache'), '-c', path, '--concurrency', String(concurrency)];
 }
 
 /** attache with `concurrency` workers and the given config size. */

@@ -86,3 +86,14 @@ export function pinSelf(cpus: string): void {
     // not fatal: the numbers get noisier
   }
 }
+
+/** HEAD's short hash and the number of uncommitted changes (read-only git commands). */
+export function gitInfo(root: string): Record<string, string> {
+  try {
+    const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['--no-optional-locks', '-C', root, 'status', '--porcelain'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    return { commit: dirty > 0 ? `${head} +${dirty} files changed` : head };
+  } catch {
+    return { commit: 'unknown' };
+  }
+}

@@ -8,7 +8,7 @@
  * with HTTP/1.1 keep-alive and no request limit per connection.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,9 +39,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A fresh temp directory under the OS temp dir. */
+const made: string[] = [];
+
+/** A fresh temp directory under the OS temp dir (removed by {@link removeTempDirs}). */
 export function tempDir(tag: string): string {
-  return mkdtempSync(join(tmpdir(), `attache-bench-${tag}-`));
+  const d = mkdtempSync(join(tmpdir(), `attache-bench-${tag}-`));
+  made.push(d);
+  return d;
+}
+
+/** Removes every directory {@link tempDir} made (call after the processes using them stopped). */
+export function removeTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 /**

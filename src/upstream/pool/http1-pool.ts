@@ -138,9 +138,14 @@ export class UpstreamConnection implements Http1Handler {
     this.pool.onConnectionIdle(this);
   }
 
-  /** Closes the connection now. */
+  /** Closes the connection now, without calling the current handler back. */
   destroy(): void {
     this.handler = null;
+    this.teardown();
+  }
+
+  /** Closes the socket; the handler (if any) is told through onUpstreamReset. */
+  private teardown(): void {
     if (this.state === State.Closed) return;
     this.socket.destroy();
     this.onClose();
@@ -183,10 +188,12 @@ export class UpstreamConnection implements Http1Handler {
       if (rest.length > 0) this.handler?.onUpstreamTunnelData?.(rest);
       return;
     }
+    // The connection was released and closed from inside a parser callback: nothing left to do.
+    if ((this.state as State) === State.Closed) return;
     const h = this.handler;
     log.debug(`upstream protocol error ${this.parser.errorCode}: ${this.parser.errorReason}`);
     this.destroy();
-    h.onUpstreamReset(UpstreamErrors.protocol(), false);
+    h?.onUpstreamReset(UpstreamErrors.protocol(), false);
   }
 
   private onEnd(): void {
@@ -199,7 +206,7 @@ export class UpstreamConnection implements Http1Handler {
       const st = this.parser.finish();
       if (st === ExecStatus.Ok && this.handler === null) return;
     }
-    this.destroy();
+    this.teardown();
   }
 
   private onError(e: Error): void {
@@ -209,7 +216,7 @@ export class UpstreamConnection implements Http1Handler {
       return;
     }
     log.debug(`upstream connection error: ${e.message}`);
-    this.destroy();
+    this.teardown();
   }
 
   private onClose(): void {
@@ -333,7 +340,7 @@ export class Http1ConnPool {
 
   /** @internal */
   onConnectionIdle(c: UpstreamConnection): void {
-    if (this.draining) {
+    if (this.draining && this.pending.length === 0) {
       c.destroy();
       return;
     }
@@ -362,7 +369,7 @@ export class Http1ConnPool {
       if (i !== -1) this.idle.splice(i, 1);
     }
     // Waiters beyond the connections being opened get a new connection.
-    if (!this.draining && this.pending.length > this.connecting && this.total < this.cluster.maxConnections) this.connect();
+    if (this.pending.length > this.connecting && this.total < this.cluster.maxConnections) this.connect();
   }
 
   /** Closes idle connections and every connection once released (host removed or config replaced). */

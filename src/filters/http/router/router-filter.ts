@@ -302,9 +302,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   }
 
   onUpstreamComplete(trailers: string[] | null): void {
-    const conn = this.conn;
+    // Release first: the pool may hand the connection to a waiting request right away.
     this.releaseConn(this.requestEndWritten || (this.requestEnded && !this.chunked && this.buffered === null));
-    if (conn !== null) conn.handler = null;
     if (trailers !== null && trailers.length > 0) this.cb.encodeTrailers(trailers);
     else this.cb.encodeData(EMPTY, true);
   }
