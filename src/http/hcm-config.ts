@@ -5,7 +5,8 @@
  * (envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager).
  */
 import { ConfigError } from '../common/errors';
-import type { HttpConnectionManager, RouteConfiguration } from '../config/model';
+import type { HttpConnectionManager } from '../config/model';
+import type { RouteConfigProviders } from './rds-providers';
 import { httpFilterRegistry } from '../filters/http';
 import { compileRouteTable, type RouteTable } from '../router';
 import { httpConnManagerStats, type HttpConnManagerStats } from '../stats/common-stats';
@@ -45,8 +46,8 @@ export interface HcmCompileContext {
   readonly services: WorkerServices;
   /** Path for error messages, e.g. `listeners[0].filter_chains[0].filters[0]`. */
   readonly path: string;
-  /** RDS route configurations by name. */
-  readonly routes: Readonly<Record<string, RouteConfiguration>>;
+  /** RDS route tables by name (stable accessors; tables swap under them). */
+  readonly rds: RouteConfigProviders;
 }
 
 /**
@@ -82,10 +83,7 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
     const table = compileRouteTable(hcm.route_config, { pathPrefix: `${ctx.path}.route_config` });
     routeTable = () => table;
   } else if (hcm.rds !== undefined) {
-    const name = hcm.rds.route_config_name;
-    const rc = ctx.routes[name];
-    const table = rc === undefined ? null : compileRouteTable(rc, { pathPrefix: `rds(${name})` });
-    routeTable = () => table;
+    routeTable = ctx.rds.accessor(hcm.rds.route_config_name);
   } else {
     throw new ConfigError('one of route_config or rds is required', { path: ctx.path });
   }

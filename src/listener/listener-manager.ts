@@ -10,7 +10,8 @@
 import * as net from 'node:net';
 import { ConfigError } from '../common/errors';
 import { logger } from '../common/logger';
-import type { FilterChain, HttpConnectionManager, Listener, RouteConfiguration } from '../config/model';
+import type { FilterChain, HttpConnectionManager, Listener } from '../config/model';
+import type { RouteConfigProviders } from '../http/rds-providers';
 import { DownstreamConnection } from '../http/connection-manager';
 import type { WorkerServices } from '../http/filter';
 import { compileHcm, type HcmConfig } from '../http/hcm-config';
@@ -48,7 +49,7 @@ interface CompiledListener {
  * Compiles a listener's filter chains.
  * @throws ConfigError for network filters attache does not implement.
  */
-export function compileListener(l: Listener, index: number, services: WorkerServices, routes: Readonly<Record<string, RouteConfiguration>>, port: number): CompiledListener {
+export function compileListener(l: Listener, index: number, services: WorkerServices, rds: RouteConfigProviders, port: number): CompiledListener {
   const path = `static_resources.listeners[${index}]`;
   const compileChain = (fc: FilterChain, p: string): CompiledChain => {
     const f = fc.filters.find((x) => HCM_NAMES.has(x.name) || HCM_TYPES.has(String(x.typed_config?.['@type'] ?? '')));
@@ -60,7 +61,7 @@ export function compileListener(l: Listener, index: number, services: WorkerServ
       });
     }
     const { '@type': _t, ...hcm } = (f.typed_config ?? {}) as Record<string, unknown>;
-    return { match: fc.filter_chain_match, hcm: compileHcm(hcm as unknown as HttpConnectionManager, { services, path: `${p}.filters[${fc.filters.indexOf(f)}].typed_config`, routes }) };
+    return { match: fc.filter_chain_match, hcm: compileHcm(hcm as unknown as HttpConnectionManager, { services, path: `${p}.filters[${fc.filters.indexOf(f)}].typed_config`, rds }) };
   };
   const chains = l.filter_chains.map((fc, i) => compileChain(fc, `${path}.filter_chains[${i}]`));
   const defaultChain = l.default_filter_chain ? compileChain(l.default_filter_chain, `${path}.default_filter_chain`) : null;
@@ -173,8 +174,8 @@ export class ListenerManager {
    * @param ports resolved port per listener name (port_value 0 resolved once by the main thread).
    * @throws ConfigError from compilation; nothing is changed then.
    */
-  apply(listeners: readonly Listener[], services: WorkerServices, routes: Readonly<Record<string, RouteConfiguration>>, ports: Readonly<Record<string, number>>): void {
-    const compiled = listeners.map((l, i) => compileListener(l, i, services, routes, ports[l.name] ?? l.address.socket_address.port_value ?? 0));
+  apply(listeners: readonly Listener[], services: WorkerServices, rds: RouteConfigProviders, ports: Readonly<Record<string, number>>): void {
+    const compiled = listeners.map((l, i) => compileListener(l, i, services, rds, ports[l.name] ?? l.address.socket_address.port_value ?? 0));
     const keep = new Set<string>();
     for (const c of compiled) {
       keep.add(c.name);

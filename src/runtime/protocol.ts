@@ -16,6 +16,8 @@ export interface WorkerTask {
   socketMode: 'native-addon' | 'node-reuseport' | 'none';
   logLevel: string;
   componentLogLevels: Record<string, string>;
+  /** Access-log flush interval (ms), Envoy's --file-flush-interval-msec. */
+  fileFlushIntervalMs: number;
 }
 
 /** Host status for /clusters. */

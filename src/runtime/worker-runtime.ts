@@ -10,9 +10,11 @@ import { isAttacheError } from '../common/errors';
 import type { ConfigSnapshot } from '../config/model';
 import type { WorkerServices } from '../http/filter';
 import { ListenerManager } from '../listener/listener-manager';
+import { RouteConfigProviders } from '../http/rds-providers';
 import { ready as nativeReady } from '../native';
 import { StatsStore } from '../stats/store';
 import { flushAllAccessLogsSync } from '../http/access-log';
+import { setAccessLogFlushInterval } from '../http/access-log-sink';
 import { ClusterManager } from '../upstream/cluster';
 import { setPoolStatsStore } from '../upstream/pool/pool-registry';
 import type { Http1ConnPool } from '../upstream/pool/http1-pool';
@@ -29,6 +31,7 @@ export async function runWorker(task: WorkerTask): Promise<void> {
     const p = parseLogLevel(l);
     if (p) setComponentLogLevel(c, p);
   }
+  setAccessLogFlushInterval(task.fileFlushIntervalMs);
   await nativeReady;
   const rt = new WorkerRuntime(task);
   return rt.run();
@@ -39,6 +42,7 @@ class WorkerRuntime {
   private readonly stats: StatsStore;
   private readonly clusterManager: ClusterManager;
   private readonly listeners: ListenerManager;
+  private readonly rds = new RouteConfigProviders();
   private version = -1;
   private done!: () => void;
 
@@ -71,8 +75,9 @@ class WorkerRuntime {
       // xDS (issue 5): the one ClusterManager is updated in place (CDS add/modify/remove, EDS), so
       // Host objects and their pools survive for addresses that remain; removed hosts drain.
       const services: WorkerServices = { clusterManager: this.clusterManager, stats: this.stats, workerId: this.task.workerId };
+      this.rds.update(s.routes);
       const changes = this.clusterManager.update(s);
-      this.listeners.apply(s.listeners, services, s.routes, ports);
+      this.listeners.apply(s.listeners, services, this.rds, ports);
       this.version = s.version;
       for (const h of changes.removedHosts) (h.pool as Http1ConnPool | undefined)?.drain();
       this.send({ type: 'snapshot-applied', version: s.version });

@@ -6,6 +6,7 @@
 import type { AdminContext, ClusterStatus, ServerState } from '../admin/context';
 import { startAdminServer, type Handler } from '../admin/server';
 import { buildConfigDump } from '../admin/config-dump';
+import { mergeConfigDump } from '../xds/dump';
 import { getLogLevels, setComponentLogLevel, setLogLevel, type LogLevel } from '../common/logger';
 import type { Bootstrap, ConfigSnapshot } from '../config/model';
 import { clusterSettings } from '../upstream/cluster/cluster-info';
@@ -107,7 +108,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
         staticListeners: bootstrap.static_resources?.listeners ?? [],
         staticEndpoints: Object.values(snap.endpoints),
       });
-      return o.dynamicDump ? [...base, ...o.dynamicDump()] : base;
+      return o.dynamicDump ? mergeConfigDump(base, o.dynamicDump()) : base;
     },
     serverInfo() {
       return {

@@ -194,7 +194,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   }
   // --- end xDS ---
 
-  supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, listenerPorts }, snapshot);
+  supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, fileFlushIntervalMs: opts.fileFlushIntervalMsec, listenerPorts }, snapshot);
   if (dyn) supervisor.stats.attachLocal(dyn.stats, 'xds'); // xDS (issue 5)
   await supervisor.start();
   const ports = { ...supervisor.boundPorts() };

@@ -21,6 +21,7 @@ export interface SupervisorOptions {
   socketMode: WorkerTask['socketMode'];
   logLevel: string;
   componentLogLevels: Record<string, string>;
+  fileFlushIntervalMs: number;
   /** Resolved port per listener name. */
   listenerPorts: Record<string, number>;
 }
@@ -88,6 +89,7 @@ export class Supervisor {
       socketMode: this.opts.socketMode,
       logLevel: this.opts.logLevel,
       componentLogLevels: this.opts.componentLogLevels,
+      fileFlushIntervalMs: this.opts.fileFlushIntervalMs,
     };
     this.pool.run(task, { transferList: [port2] as never }).then(
       () => {

@@ -1,0 +1,35 @@
+# attache: an Envoy-compatible sidecar proxy on Node.js.
+# Stage 1 builds the optional Rust N-API addon (no crates: it has no dependencies).
+FROM rust:1-bookworm AS native
+WORKDIR /src/native
+COPY native/ ./
+RUN cargo build --release --offline && cp target/release/libattache_native.so /attache.linux-x64.node
+
+# Stage 2 builds the TypeScript.
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+COPY scripts/ scripts/
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json ./
+COPY src/ src/
+COPY workers/ workers/
+COPY bench/ bench/
+COPY test/ test/
+RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+
+# Stage 3: the runtime image. Same flags as envoy, so it drops into a Pod spec or pilot-agent.
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app/node_modules node_modules/
+COPY --from=build /app/dist dist/
+COPY package.json ./
+COPY bin/ bin/
+COPY examples/ examples/
+COPY --from=native /attache.linux-x64.node native/attache.linux-x64.node
+# Envoy's conventional ports: 10000 (listener in the examples), 9901 (admin).
+EXPOSE 10000 9901
+USER node
+ENTRYPOINT ["node", "/app/bin/attache"]
+CMD ["-c", "/app/examples/front-proxy.yaml"]

@@ -1,0 +1,141 @@
+/**
+ * The process as a user runs it: several workers sharing the load, a worker crash while the
+ * others keep serving, SIGTERM draining in-flight requests, admin stats summed across workers,
+ * and the access log.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { httpGet, seedStaticFixed, startProxy, startUpstream, v3Config, waitFor, writeConfig, type Upstream } from './harness';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function upstreams(): Promise<[Upstream, Upstream]> {
+  const a = await startUpstream('A');
+  const b = await startUpstream('B');
+  cleanup.push(() => a.close(), () => b.close());
+  return [a, b];
+}
+
+/** `conns` keep-alive connections each sending `perConn` requests; returns bodies and errors. */
+async function load(port: number, conns: number, perConn: number): Promise<{ bodies: Map<string, number>; errors: number; statuses: Map<number, number> }> {
+  const bodies = new Map<string, number>();
+  const statuses = new Map<number, number>();
+  let errors = 0;
+  await Promise.all(
+    Array.from({ length: conns }, async () => {
+      const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+      for (let i = 0; i < perConn; i++) {
+        try {
+          const r = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+            http.get({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+              let b = '';
+              res.on('data', (d) => (b += d));
+              res.on('end', () => resolve({ status: res.statusCode!, body: b }));
+            }).on('error', reject);
+          });
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          bodies.set(r.body, (bodies.get(r.body) ?? 0) + 1);
+        } catch {
+          errors++;
+        }
+      }
+      agent.destroy();
+    }),
+  );
+  return { bodies, errors, statuses };
+}
+
+test('--concurrency 2: 64 keep-alive connections, zero errors, both upstreams get an even share; stats are exact', async () => {
+  const [a, b] = await upstreams();
+  const proxy = await startProxy(['-c', writeConfig(seedStaticFixed([a.port, b.port])), '--concurrency', '2']);
+  cleanup.push(() => proxy.stop());
+  const r = await load(proxy.port, 64, 25);
+  assert.equal(r.errors, 0);
+  assert.equal(r.statuses.get(200), 1600);
+  const na = r.bodies.get('A') ?? 0;
+  const nb = r.bodies.get('B') ?? 0;
+  assert.equal(na + nb, 1600);
+  assert.ok(Math.abs(na - nb) <= 160, `uneven share: A=${na} B=${nb}`);
+  assert.equal(a.seen.length, na);
+
+  // Admin /stats sums counters over both workers, with Envoy's names.
+  const stats = await httpGet(proxy.adminPort, '/stats');
+  const value = (name: string) => Number(new RegExp(`^${name.replace(/\./g, '\\.')}: (\\d+)$`, 'm').exec(stats.body)?.[1]);
+  assert.equal(value('http.ingress_http.downstream_rq_total'), 1600);
+  assert.equal(value('http.ingress_http.downstream_rq_2xx'), 1600);
+  assert.equal(value('cluster.docker-project-service.upstream_rq_200'), 1600);
+  assert.equal(value('cluster.docker-project-service.upstream_rq_total'), 1600);
+  assert.equal(value('server.concurrency'), 2);
+  const ready = await httpGet(proxy.adminPort, '/ready');
+  assert.equal(ready.status, 200);
+  assert.equal(ready.body.trim(), 'LIVE');
+  const clusters = await httpGet(proxy.adminPort, '/clusters');
+  assert.match(clusters.body, new RegExp(`docker-project-service::127\\.0\\.0\\.1:${a.port}::`));
+  const info = JSON.parse((await httpGet(proxy.adminPort, '/server_info')).body);
+  assert.equal(info.state, 'LIVE');
+  assert.equal(info.command_line_options.concurrency, 2);
+  const dump = JSON.parse((await httpGet(proxy.adminPort, '/config_dump')).body);
+  assert.equal(dump.configs[0]['@type'], 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump');
+});
+
+test('a crashed worker is replaced and logged; the other keeps serving', async () => {
+  const [a, b] = await upstreams();
+  const proxy = await startProxy(['-c', writeConfig(seedStaticFixed([a.port, b.port])), '--concurrency', '2'], { ATTACHE_DEBUG_ADMIN: '1' });
+  cleanup.push(() => proxy.stop());
+  const crash = await httpGet(proxy.adminPort, '/debug/crash_worker?id=0', {}, 'POST');
+  assert.equal(crash.status, 200);
+  await waitFor(() => proxy.output().includes('worker_0 crashed'), 5000, 'crash log');
+  // Serving continues on new connections while the replacement starts and after.
+  let ok = 0;
+  for (let i = 0; i < 60; i++) {
+    const r = await httpGet(proxy.port, '/');
+    if (r.status === 200) ok++;
+  }
+  assert.equal(ok, 60);
+  const info = await waitFor(async () => {
+    const s = await httpGet(proxy.adminPort, '/stats?filter=server.concurrency');
+    return /server\.concurrency: 2/.test(s.body) ? s : null;
+  });
+  assert.ok(info);
+  assert.match(proxy.output(), /starting a replacement/);
+});
+
+test('SIGTERM drains: in-flight requests complete, then exit 0', async () => {
+  const slow = await startUpstream('slow', (_req, res) => setTimeout(() => res.end('done'), 800));
+  cleanup.push(() => slow.close());
+  const proxy = await startProxy(['-c', writeConfig(v3Config({ clusters: { s: [slow.port] } })), '--concurrency', '2', '--drain-time-s', '10']);
+  const inflight = Array.from({ length: 10 }, () => httpGet(proxy.port, '/'));
+  await waitFor(() => slow.seen.length + 0 >= 0 && true);
+  await new Promise((r) => setTimeout(r, 200));
+  const code = proxy.stop('SIGTERM');
+  const results = await Promise.all(inflight);
+  for (const r of results) {
+    assert.equal(r.status, 200);
+    assert.equal(r.body, 'done');
+  }
+  assert.equal(await code, 0);
+  assert.match(proxy.output(), /caught SIGTERM: draining/);
+  // The listener is closed.
+  await assert.rejects(httpGet(proxy.port, '/'), /ECONNREFUSED/);
+});
+
+test('access_log writes Envoy\'s default format', async () => {
+  const [a] = await upstreams();
+  const logPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attache-al-')), 'access.log');
+  const yaml = v3Config({
+    clusters: { a: [a.port] },
+    hcmExtra: `access_log:\n- name: envoy.access_loggers.file\n  typed_config:\n    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n    path: ${logPath}`,
+  });
+  const proxy = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1', '--file-flush-interval-msec', '100']);
+  cleanup.push(() => proxy.stop());
+  await httpGet(proxy.port, '/logged?x=1', { 'user-agent': 'ua-test', 'x-request-id': 'rid-1' });
+  const line = await waitFor(() => (fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : ''), 5000, 'access log line');
+  assert.match(line, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] "GET \/logged\?x=1 HTTP\/1\.1" 200 - 0 1 \d+ \d+ "-" "ua-test" "rid-1" "127\.0\.0\.1:\d+" "127\.0\.0\.1:\d+"\n$/);
+});
