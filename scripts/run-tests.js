@@ -20,7 +20,8 @@ for (const r of roots) {
     console.error(`run-tests: ${r} does not exist (did the build run?)`);
     process.exit(1);
   }
-  walk(r);
+  if (fs.statSync(r).isDirectory()) walk(r);
+  else files.push(r);
 }
 files.sort();
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=300000', ...files], { stdio: 'inherit' });

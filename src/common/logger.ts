@@ -1,5 +1,6 @@
 /**
- * Envoy-style leveled logging: `[2026-11-29 11:00:00.123][worker_0][info][main] message`.
+ * Envoy-style leveled logging: `[2026-11-29 11:00:00.123][worker_0][info][main] message` by default,
+ * any spdlog pattern or JSON lines with `--log-format` (see {@link setLogFormat}).
  * Levels and names follow Envoy's `--log-level` (trace, debug, info, warning/warn, error, critical, off)
  * and `--component-log-level upstream:debug,connection:trace`.
  */
@@ -43,10 +44,149 @@ export function setLogSink(fn: (line: string) => void): void {
   sink = fn;
 }
 
-function ts(): string {
-  const d = new Date();
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
+// ---- line format (Envoy's --log-format, spdlog pattern flags) -------------------------------
+
+/** Envoy's default `--log-format`. */
+export const DEFAULT_LOG_FORMAT = '[%Y-%m-%d %T.%e][%t][%l][%n] %v';
+
+const SHORT_LEVEL: Record<string, string> = { trace: 'T', debug: 'D', info: 'I', warning: 'W', error: 'E', critical: 'C', off: 'O' };
+const WDAY = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MON = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** What one line is made of. */
+interface LogEvent {
+  d: Date;
+  level: LogLevel;
+  component: string;
+  msg: string;
+}
+type Piece = string | ((e: LogEvent) => string);
+
+const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+function escapeC(s: string): string {
+  return s.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t');
+}
+function tzOffset(d: Date): string {
+  const m = -d.getTimezoneOffset();
+  return `${m < 0 ? '-' : '+'}${pad(Math.floor(Math.abs(m) / 60))}:${pad(Math.abs(m) % 60)}`;
+}
+
+/**
+ * spdlog/Envoy pattern flags: %Y %y %m %d %e (ms) %f (µs) %F (ns) %H %I %M %S %p %T %D %R %a %A %b %B %z
+ * %t (thread: `main`, `worker_N`) %l (level) %L (short level) %n (component) %v (message) %_ (message
+ * with C-style escapes, Envoy's) %j (message JSON-escaped, Envoy's) %P (pid) %% ; unknown flags print
+ * as written. `escaped` (Envoy's --log-format-escaped) makes %v escape like %_.
+ */
+function compilePattern(fmt: string, escaped: boolean, inJson = false): Piece[] {
+  const out: Piece[] = [];
+  let lit = '';
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i];
+    if (c !== '%' || i === fmt.length - 1) {
+      lit += c;
+      continue;
+    }
+    const f = fmt[++i];
+    let p: Piece | undefined;
+    switch (f) {
+      case 'Y': p = (e) => String(e.d.getFullYear()); break;
+      case 'y': p = (e) => pad(e.d.getFullYear() % 100); break;
+      case 'm': p = (e) => pad(e.d.getMonth() + 1); break;
+      case 'd': p = (e) => pad(e.d.getDate()); break;
+      case 'H': p = (e) => pad(e.d.getHours()); break;
+      case 'I': p = (e) => pad(e.d.getHours() % 12 || 12); break;
+      case 'p': p = (e) => (e.d.getHours() < 12 ? 'AM' : 'PM'); break;
+      case 'M': p = (e) => pad(e.d.getMinutes()); break;
+      case 'S': p = (e) => pad(e.d.getSeconds()); break;
+      case 'T': p = (e) => `${pad(e.d.getHours())}:${pad(e.d.getMinutes())}:${pad(e.d.getSeconds())}`; break;
+      case 'R': p = (e) => `${pad(e.d.getHours())}:${pad(e.d.getMinutes())}`; break;
+      case 'D': p = (e) => `${pad(e.d.getMonth() + 1)}/${pad(e.d.getDate())}/${pad(e.d.getFullYear() % 100)}`; break;
+      case 'e': p = (e) => pad(e.d.getMilliseconds(), 3); break;
+      case 'f': p = (e) => pad(e.d.getMilliseconds(), 3) + '000'; break;
+      case 'F': p = (e) => pad(e.d.getMilliseconds(), 3) + '000000'; break;
+      case 'a': p = (e) => WDAY[e.d.getDay()]; break;
+      case 'A': p = (e) => e.d.toLocaleDateString('en-US', { weekday: 'long' }); break;
+      case 'b': p = (e) => MON[e.d.getMonth()]; break;
+      case 'B': p = (e) => e.d.toLocaleDateString('en-US', { month: 'long' }); break;
+      case 'z': p = (e) => tzOffset(e.d); break;
+      case 't': p = () => threadName; break;
+      case 'P': p = () => String(process.pid); break;
+      case 'l': p = (e) => e.level; break;
+      case 'L': p = (e) => SHORT_LEVEL[e.level]; break;
+      case 'n': p = (e) => e.component; break;
+      case 'v': p = escaped ? (e) => escapeC(e.msg) : (e) => e.msg; break;
+      case '_': p = (e) => escapeC(e.msg); break;
+      case 'j': p = inJson ? (e) => e.msg : (e) => JSON.stringify(e.msg).slice(1, -1); break;
+      case '%': lit += '%'; continue;
+      default: lit += '%' + f; continue;
+    }
+    if (lit) out.push(lit);
+    lit = '';
+    out.push(p);
+  }
+  if (lit) out.push(lit);
+  return out;
+}
+
+function renderPieces(pieces: Piece[], e: LogEvent): string {
+  let s = '';
+  for (let i = 0; i < pieces.length; i++) {
+    const p = pieces[i];
+    s += typeof p === 'string' ? p : p(e);
+  }
+  return s;
+}
+
+/** The structured line of `--log-format json`. */
+const JSON_DEFAULT = { time: '%Y-%m-%dT%T.%e%z', thread: '%t', level: '%l', component: '%n', message: '%j' };
+
+let formatSpec = { format: DEFAULT_LOG_FORMAT, escaped: false };
+let render: (e: LogEvent) => string = makeRenderer(DEFAULT_LOG_FORMAT, false);
+
+function makeRenderer(format: string, escaped: boolean): (e: LogEvent) => string {
+  let json: Record<string, unknown> | undefined;
+  if (format === 'json') json = JSON_DEFAULT;
+  else if (format.trimStart().startsWith('{')) {
+    try {
+      json = JSON.parse(format) as Record<string, unknown>;
+    } catch (err) {
+      throw new Error(`--log-format: invalid JSON format: ${(err as Error).message}`);
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('--log-format: a JSON format must be an object');
+  }
+  if (json) {
+    const keys = Object.keys(json);
+    // Each string value is a pattern; JSON.stringify escapes the rendered value, so %j and %v
+    // both print the message once, escaped.
+    const vals: Array<{ p: Piece[] | null; c: unknown }> = keys.map((k) =>
+      typeof json![k] === 'string' ? { p: compilePattern(json![k] as string, false, true), c: null } : { p: null, c: json![k] });
+    return (e) => {
+      const o: Record<string, unknown> = {};
+      for (let i = 0; i < keys.length; i++) {
+        const v = vals[i];
+        o[keys[i]] = v.p !== null ? renderPieces(v.p, e) : v.c;
+      }
+      return JSON.stringify(o) + '\n';
+    };
+  }
+  const pieces = compilePattern(format, escaped);
+  return (e) => renderPieces(pieces, e) + '\n';
+}
+
+/**
+ * Sets the line format (Envoy's `--log-format`, `--log-format-escaped`): a spdlog pattern
+ * (default {@link DEFAULT_LOG_FORMAT}), `json` for one JSON object per line
+ * (`{"time","thread","level","component","message"}`), or a JSON object whose string values are
+ * patterns (like Envoy's `application_log_config.log_format.json_format`).
+ * @throws Error when a JSON format does not parse or is not an object.
+ */
+export function setLogFormat(format: string, escaped = false): void {
+  render = makeRenderer(format, escaped);
+  formatSpec = { format, escaped };
+}
+/** The format in force (handed to worker threads). */
+export function getLogFormat(): { format: string; escaped: boolean } {
+  return formatSpec;
 }
 
 /** A logger for one component (Envoy's logger ids: main, config, upstream, router, http, connection, admin, ...). */
@@ -60,7 +200,7 @@ export class Logger {
   }
   private emit(level: LogLevel, msg: string): void {
     if (LEVEL_NUM[level] < this.level()) return;
-    sink(`[${ts()}][${threadName}][${level}][${this.component}] ${msg}\n`);
+    sink(render({ d: new Date(), level, component: this.component, msg }));
   }
   trace(msg: string): void { this.emit('trace', msg); }
   debug(msg: string): void { this.emit('debug', msg); }

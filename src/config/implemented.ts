@@ -25,7 +25,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.listener.v3.FilterChain': ['name', 'filter_chain_match', 'filters', 'transport_socket'],
   'envoy.config.listener.v3.FilterChainMatch': ['destination_port', 'server_names', 'transport_protocol', 'application_protocols', 'source_prefix_ranges'],
   'envoy.config.listener.v3.Filter': ['name', 'typed_config'],
-  'envoy.config.accesslog.v3.AccessLog': ['name', 'typed_config'],
+  'envoy.config.accesslog.v3.AccessLog': ['name', 'typed_config', 'filter'],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': [
     'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name', 'server_header_transformation',
     'max_request_headers_kb', 'common_http_protocol_options', 'http_protocol_options', 'stream_idle_timeout', 'request_timeout',

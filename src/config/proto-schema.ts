@@ -86,7 +86,8 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
         near ? undefined : `valid fields: ${Object.keys(fields).join(', ')}`);
     }
     const rejected = REJECTED[`${tname}.${key}`];
-    if (rejected) fail(p, `"${key}" is not supported by attache`, kpos, rejected);
+    // The admin listener may be a Unix socket (admin.address.pipe.path); data-plane addresses may not.
+    if (rejected && p !== 'admin.address.pipe') fail(p, `"${key}" is not supported by attache`, kpos, rejected);
     const v = obj[key];
     if (v === null && f.resolvedType instanceof protobuf.Type && !f.repeated && !f.map) {
       obj[key] = {}; // `http2_protocol_options:` with nothing after it: an empty message.
@@ -95,7 +96,7 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
       continue;
     }
     if (isDeprecated(f)) warn(w, p, kpos, `deprecated field "${key}" of ${tname} (still accepted by Envoy v3; see its replacement in the API reference)`);
-    else if (!isImplemented(tname, key)) warn(w, p, kpos, `field "${key}" of ${tname} is ignored by attache`);
+    else if (!isImplemented(tname, key) && p !== 'admin.address.pipe') warn(w, p, kpos, `field "${key}" of ${tname} is ignored by attache`);
     walkField(obj, key, f, p, posOf(obj, key) ?? pos, w, optionalFilter);
   }
   checkOneofs(obj, type, path, pos);

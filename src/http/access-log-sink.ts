@@ -53,5 +53,6 @@ function recordOf(s: ActiveStream): AccessLogRecord {
     downstreamLocalAddress: i.downstreamLocalAddress,
     downstreamLocalPort: i.downstreamLocalPort,
     routeName: i.routeName,
+    healthCheck: i.healthCheck, // issue 4: not_health_check_filter
   };
 }

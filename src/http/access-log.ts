@@ -15,6 +15,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { AccessLog } from '../config/model';
+import { compileAccessLogFilter, type AccessLogFilterConfig, type AccessLogPredicate } from './access-log-filter';
 
 /** Envoy's default format (docs "Access logging" > "Default format string"). */
 export const DEFAULT_ACCESS_LOG_FORMAT =
@@ -72,6 +73,8 @@ export interface AccessLogRecord {
   downstreamLocalPort: number;
   routeName?: string;
   connectionId?: number;
+  /** The health_check filter marked the request (for `not_health_check_filter`). */
+  healthCheck?: boolean;
 }
 
 const enum Op {
@@ -362,38 +365,42 @@ export interface AccessLogSinkOptions {
 
 /**
  * A buffered append-only log file. Lines are buffered and written with one `fs.write` per flush
- * (never one syscall per line); at most one write is in flight. `/dev/stdout` and `/dev/stderr`
- * are opened as files (falling back to fd 1/2 when they cannot be opened, e.g. a socket).
+ * (never one syscall per line); at most one write is in flight, always to the fd it started on.
+ * `/dev/stdout` and `/dev/stderr` are opened as files (falling back to fd 1/2 when they cannot be
+ * opened, e.g. a socket). {@link AccessLogFileSink.reopen} (admin `/reopen_logs`, SIGUSR1) moves to
+ * a fresh fd for `path` after logrotate renamed the old file: lines logged before the call end up
+ * in the old file, lines after it in the new one, none is lost.
  * @throws Error from `fs.openSync` when the path cannot be opened for appending.
  */
 export class AccessLogFileSink {
-  private readonly fd: number;
-  private readonly ownsFd: boolean;
+  private fd: number;
+  private ownsFd: boolean;
   private chunks: string[] = [];
   private buffered = 0;
   private writing = false;
+  /** Old fd and its not-yet-written lines while a write to it is still in flight (reopen). */
+  private retiring: { fd: number; owns: boolean; data: string } | null = null;
+  private idleWaiters: Array<() => void> = [];
   private readonly timer: NodeJS.Timeout;
   private readonly flushSize: number;
   private closed = false;
 
   constructor(readonly path: string, opts: AccessLogSinkOptions = {}) {
     this.flushSize = opts.flushSizeBytes ?? FLUSH_SIZE_BYTES;
-    let fd: number;
-    let owns = true;
-    try {
-      fd = fs.openSync(path, 'a');
-    } catch (err) {
-      if (path === '/dev/stdout' || path === '/dev/stderr') {
-        fd = path === '/dev/stdout' ? 1 : 2;
-        owns = false;
-      } else {
-        throw err;
-      }
-    }
-    this.fd = fd;
-    this.ownsFd = owns;
+    const o = AccessLogFileSink.open(path);
+    this.fd = o.fd;
+    this.ownsFd = o.owns;
     this.timer = setInterval(() => this.flush(), opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
     this.timer.unref();
+  }
+
+  private static open(path: string): { fd: number; owns: boolean } {
+    try {
+      return { fd: fs.openSync(path, 'a'), owns: true };
+    } catch (err) {
+      if (path === '/dev/stdout' || path === '/dev/stderr') return { fd: path === '/dev/stdout' ? 1 : 2, owns: false };
+      throw err;
+    }
   }
 
   /** Buffers one line (the formatter's output, newline included). */
@@ -411,41 +418,102 @@ export class AccessLogFileSink {
     this.chunks = [];
     this.buffered = 0;
     this.writing = true;
-    this.writeFrom(buf, 0);
+    this.writeFrom(this.fd, buf, 0);
   }
 
-  private writeFrom(buf: Buffer, off: number): void {
-    fs.write(this.fd, buf, off, buf.length - off, null, (err, n) => {
-      if (!err && off + n < buf.length) return this.writeFrom(buf, off + n);
+  private writeFrom(fd: number, buf: Buffer, off: number): void {
+    fs.write(fd, buf, off, buf.length - off, null, (err, n) => {
+      if (!err && off + n < buf.length) return this.writeFrom(fd, buf, off + n);
       this.writing = false;
-      if (this.buffered >= this.flushSize) this.flush();
+      const r = this.retiring;
+      if (r !== null) {
+        this.retiring = null;
+        writeAllSync(r.fd, r.data);
+        if (r.owns) fs.closeSync(r.fd);
+      }
+      if (this.closed) {
+        this.finishClose();
+      } else if (this.buffered >= this.flushSize || this.idleWaiters.length > 0) {
+        this.flush();
+      }
+      if (!this.writing && this.idleWaiters.length > 0) {
+        const w = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const f of w) f();
+      }
     });
   }
 
-  /** Writes everything buffered synchronously (shutdown). */
+  /**
+   * Writes everything buffered synchronously (shutdown). When an asynchronous write is still in
+   * flight the synchronous one may land before it; use {@link AccessLogFileSink.drain} to keep order.
+   */
   flushSync(): void {
     if (this.buffered === 0) return;
-    const buf = Buffer.from(this.chunks.join(''));
+    const data = this.chunks.join('');
     this.chunks = [];
     this.buffered = 0;
-    let off = 0;
-    while (off < buf.length) {
-      try {
-        off += fs.writeSync(this.fd, buf, off, buf.length - off);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
-        throw err;
-      }
-    }
+    writeAllSync(this.fd, data);
   }
 
-  /** Flushes synchronously and closes the file. */
+  /** Resolves once nothing is buffered and no write is in flight (every line is in the file). */
+  drain(): Promise<void> {
+    if (!this.writing) {
+      this.flushSync();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve)).then(() => this.drain());
+  }
+
+  /**
+   * Reopens `path` (Envoy's AccessLogManager::reopen): what is buffered goes to the old file, later
+   * lines to the newly opened one.
+   * @throws Error from `fs.openSync` when the path cannot be opened (the old fd stays in use).
+   */
+  reopen(): void {
+    if (this.closed) return;
+    const next = AccessLogFileSink.open(this.path);
+    const data = this.chunks.join('');
+    this.chunks = [];
+    this.buffered = 0;
+    if (this.writing) {
+      // The in-flight write holds the old fd: its completion writes `data` there and closes it.
+      const prev = this.retiring;
+      this.retiring = { fd: this.fd, owns: this.ownsFd, data: (prev?.data ?? '') + data };
+    } else {
+      writeAllSync(this.fd, data);
+      if (this.ownsFd) fs.closeSync(this.fd);
+    }
+    this.fd = next.fd;
+    this.ownsFd = next.owns;
+  }
+
+  /** Flushes and closes the file (synchronously unless a write is in flight). */
   close(): void {
     if (this.closed) return;
-    this.flushSync();
     this.closed = true;
     clearInterval(this.timer);
-    if (this.ownsFd && !this.writing) fs.closeSync(this.fd);
+    if (!this.writing) this.finishClose();
+  }
+
+  private finishClose(): void {
+    this.flushSync();
+    if (this.ownsFd) fs.closeSync(this.fd);
+    this.ownsFd = false;
+  }
+}
+
+function writeAllSync(fd: number, data: string): void {
+  if (data.length === 0) return;
+  const buf = Buffer.from(data);
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EAGAIN') continue;
+      throw err;
+    }
   }
 }
 
@@ -463,16 +531,44 @@ export function flushAllAccessLogsSync(): void {
   for (const s of sinks.values()) s.flushSync();
 }
 
+/** Resolves when every sink of this thread has written all its lines, in order (drain, shutdown). */
+export async function drainAllAccessLogs(): Promise<void> {
+  await Promise.all([...sinks.values()].map((s) => s.drain()));
+}
+
+/**
+ * Reopens every file sink of this thread (admin `/reopen_logs`, SIGUSR1).
+ * @throws Error naming the paths that could not be reopened (the others are reopened).
+ */
+export function reopenAllAccessLogs(): void {
+  const failed: string[] = [];
+  for (const s of sinks.values()) {
+    if (s.path === '/dev/stdout' || s.path === '/dev/stderr') continue;
+    try {
+      s.reopen();
+    } catch (err) {
+      failed.push(`${s.path}: ${(err as Error).message}`);
+    }
+  }
+  if (failed.length > 0) throw new Error(`cannot reopen ${failed.join('; ')}`);
+}
+
 /** Closes every sink of this thread. */
 export function closeAllAccessLogs(): void {
   for (const s of sinks.values()) s.close();
   sinks.clear();
 }
 
-/** A formatter bound to a sink: one configured `access_log` entry. */
+/** A formatter bound to a sink: one configured `access_log` entry, with its optional filter. */
 export class AccessLogger {
-  constructor(readonly formatter: AccessLogFormatter, readonly sink: { write(line: string): void }) {}
+  constructor(
+    readonly formatter: AccessLogFormatter,
+    readonly sink: { write(line: string): void },
+    /** Envoy's `AccessLog.filter`: the record is logged only when this returns true. */
+    readonly filter: AccessLogPredicate | null = null,
+  ) {}
   log(r: AccessLogRecord): void {
+    if (this.filter !== null && !this.filter(r)) return;
     this.sink.write(this.formatter.format(r));
   }
 }
@@ -485,12 +581,12 @@ const STDERR_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.
  * Builds loggers from an HCM's or listener's `access_log` list (envoy.config.accesslog.v3.AccessLog
  * with FileAccessLog, StdoutAccessLog or StderrAccessLog; `format` (v2), `log_format.text_format`,
  * `log_format.text_format_source.inline_string` or `log_format.json_format`; default format
- * otherwise). Entries of other types are skipped.
- * @throws Error on an unknown command operator or an unopenable path.
+ * otherwise; `filter` compiled by ./access-log-filter). Entries of other types are skipped.
+ * @throws Error on an unknown command operator, an invalid filter or an unopenable path.
  */
 export function createAccessLoggers(configs: readonly AccessLog[] | undefined, opts?: AccessLogSinkOptions): AccessLogger[] {
   const out: AccessLogger[] = [];
-  for (const cfg of configs ?? []) {
+  for (const [i, cfg] of (configs ?? []).entries()) {
     const tc = cfg.typed_config;
     if (!tc) continue;
     let path: string | undefined;
@@ -504,7 +600,9 @@ export function createAccessLoggers(configs: readonly AccessLog[] | undefined, o
     else if (lf?.text_format !== undefined) format = lf.text_format;
     else if (lf?.text_format_source?.inline_string !== undefined) format = lf.text_format_source.inline_string;
     else if (typeof tc.format === 'string' && tc.format !== '') format = tc.format;
-    out.push(new AccessLogger(new AccessLogFormatter(format), accessLogSink(path, opts)));
+    const fc = (cfg as AccessLog & { filter?: AccessLogFilterConfig }).filter;
+    const filter = fc ? compileAccessLogFilter(fc, `access_log[${i}].filter`) : null;
+    out.push(new AccessLogger(new AccessLogFormatter(format), accessLogSink(path, opts), filter));
   }
   return out;
 }

@@ -41,6 +41,8 @@ export class DownstreamConnection implements Http1Handler {
   closed = false;
   /** Set when the listener drains: answer the current request with Connection: close, then close. */
   draining = false;
+  /** The socket is corked until the next tick (see writeResponseHead). */
+  corked = false;
   /** After a successful upgrade, raw bytes go to the tunnel. */
   tunnel: TunnelSink | null = null;
   readonly remoteAddress: string;
@@ -348,7 +350,15 @@ export class DownstreamConnection implements Http1Handler {
       this.destroy();
       return false;
     }
-    if (!this.closed) this.socket.write(head, 'latin1');
+    if (!this.closed) {
+      if (!endStream && !this.corked) {
+        // Head and the body bytes that follow in this tick leave in one writev (one syscall).
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(uncork, this);
+      }
+      this.socket.write(head, 'latin1');
+    }
     return chunked;
   }
 
@@ -374,6 +384,12 @@ export class DownstreamConnection implements Http1Handler {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function uncork(c: DownstreamConnection): void {
+  c.corked = false;
+  c.socket.uncork();
+}
+
 const CRLF = Buffer.from('\r\n');
 const UPGRADE_KEEP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding']);
 

@@ -25,6 +25,8 @@ export class StreamInfo {
   upstreamHost: string | undefined = undefined;
   /** The request path before any rewrite (x-envoy-original-path). */
   originalPath: string | undefined = undefined;
+  /** Set by envoy.filters.http.health_check when the request is a health check (StreamInfo::healthCheck()). */
+  healthCheck = false;
   constructor(
     readonly downstreamRemoteAddress: string,
     readonly downstreamRemotePort: number,

@@ -18,6 +18,10 @@ export interface WorkerTask {
   componentLogLevels: Record<string, string>;
   /** Access-log flush interval (ms), Envoy's --file-flush-interval-msec. */
   fileFlushIntervalMs: number;
+  /** Admin `/healthcheck/fail` in force when this worker starts (issue 4). */
+  healthCheckFailed?: boolean;
+  /** The main thread's `--log-format` (issue 4). */
+  logFormat?: { format: string; escaped: boolean };
 }
 
 /** Host status for /clusters. */
@@ -44,7 +48,11 @@ export type MainToWorker =
   | { type: 'histograms'; id: number }
   | { type: 'hosts'; id: number }
   | { type: 'log-level'; level?: string; component?: string }
-  | { type: 'crash' };
+  | { type: 'crash' }
+  /** Admin `/healthcheck/fail` (failed: true) and `/healthcheck/ok` (issue 4). */
+  | { type: 'healthcheck'; failed: boolean }
+  /** Admin `/reopen_logs` or SIGUSR1: flush and reopen every access log file (issue 4). */
+  | { type: 'reopen-logs'; id: number };
 
 export type WorkerToMain =
   | { type: 'ready'; workerId: number; ports: Record<string, number> }
@@ -53,4 +61,5 @@ export type WorkerToMain =
   | StatsLayoutMessage
   | { type: 'histograms-reply'; id: number; histograms: HistogramExport[] }
   | { type: 'hosts-reply'; id: number; hosts: HostStatus[] }
-  | { type: 'drained'; workerId: number };
+  | { type: 'drained'; workerId: number }
+  | { type: 'reopen-logs-reply'; id: number; error?: string };

@@ -5,7 +5,7 @@
  * objects they started with.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { logger, setLogLevel, setComponentLogLevel, parseLogLevel, setThreadName } from '../common/logger';
+import { logger, setLogLevel, setComponentLogLevel, parseLogLevel, setThreadName, setLogFormat } from '../common/logger';
 import { isAttacheError } from '../common/errors';
 import type { ConfigSnapshot } from '../config/model';
 import type { WorkerServices } from '../http/filter';
@@ -13,7 +13,8 @@ import { ListenerManager } from '../listener/listener-manager';
 import { RouteConfigProviders } from '../http/rds-providers';
 import { ready as nativeReady } from '../native';
 import { StatsStore } from '../stats/store';
-import { flushAllAccessLogsSync } from '../http/access-log';
+import { drainAllAccessLogs, flushAllAccessLogsSync, reopenAllAccessLogs } from '../http/access-log';
+import { setHealthCheckFailed } from '../filters/http/health_check/state';
 import { setAccessLogFlushInterval } from '../http/access-log-sink';
 import { ClusterManager } from '../upstream/cluster';
 import { setPoolStatsStore } from '../upstream/pool/pool-registry';
@@ -25,6 +26,7 @@ const log = logger('main');
 /** Runs a worker until it is told to drain; resolves when its listeners are closed. */
 export async function runWorker(task: WorkerTask): Promise<void> {
   setThreadName(`worker_${task.workerId}`);
+  if (task.logFormat) setLogFormat(task.logFormat.format, task.logFormat.escaped);
   const lvl = parseLogLevel(task.logLevel);
   if (lvl) setLogLevel(lvl);
   for (const [c, l] of Object.entries(task.componentLogLevels)) {
@@ -32,6 +34,7 @@ export async function runWorker(task: WorkerTask): Promise<void> {
     if (p) setComponentLogLevel(c, p);
   }
   setAccessLogFlushInterval(task.fileFlushIntervalMs);
+  setHealthCheckFailed(task.healthCheckFailed === true);
   await nativeReady;
   const rt = new WorkerRuntime(task);
   return rt.run();
@@ -100,8 +103,9 @@ class WorkerRuntime {
         break;
       }
       case 'drain':
-        void this.listeners.drain(m.timeoutMs).then(() => {
-          flushAllAccessLogsSync();
+        void this.listeners.drain(m.timeoutMs).then(async () => {
+          // issue 4: wait for in-flight access-log writes so that no line is lost or reordered.
+          await drainAllAccessLogs().catch(() => flushAllAccessLogsSync());
           this.stats.flushLayout();
           this.send({ type: 'drained', workerId: this.task.workerId });
           this.port.close();
@@ -120,6 +124,22 @@ class WorkerRuntime {
         else if (l) setLogLevel(l);
         break;
       }
+      // --- issue 4: health-check state and log reopening ---
+      case 'healthcheck':
+        setHealthCheckFailed(m.failed);
+        break;
+      case 'reopen-logs': {
+        let error: string | undefined;
+        try {
+          reopenAllAccessLogs();
+        } catch (err) {
+          error = (err as Error).message;
+          log.error(`reopening access logs: ${error}`);
+        }
+        this.send({ type: 'reopen-logs-reply', id: m.id, error });
+        break;
+      }
+      // --- end issue 4 ---
       case 'crash':
         // Debug hook (admin /debug/crash_worker, enabled only by ATTACHE_DEBUG_ADMIN=1):
         // an uncaught exception, exactly what a bug in the data plane would produce.

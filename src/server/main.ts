@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, isAttacheError } from '../common/errors';
-import { logger, setComponentLogLevel, setLogLevel } from '../common/logger';
+import { logger, setComponentLogLevel, setLogFormat, setLogLevel } from '../common/logger';
 import { loadBootstrap, snapshotFromBootstrap } from '../config';
 import type { Bootstrap, ClusterLoadAssignment, ConfigSnapshot } from '../config/model';
 import { native, reservePort, reusePortSupport, hashImplementation, closeFd } from '../native';
@@ -68,6 +68,12 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   }
   setLogLevel(opts.logLevel);
   for (const [c, l] of Object.entries(opts.componentLogLevels)) setComponentLogLevel(c, l);
+  try {
+    setLogFormat(opts.logFormat, opts.logFormatEscaped); // issue 4: --log-format (workers follow via the supervisor)
+  } catch (err) {
+    process.stderr.write(`attache: ${(err as Error).message}\n`);
+    return 1;
+  }
 
   let bootstrap: Bootstrap;
   try {
@@ -105,6 +111,13 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     };
     process.on('SIGTERM', () => onSignal('SIGTERM'));
     process.on('SIGINT', () => onSignal('SIGINT'));
+    // issue 4: logrotate's postrotate `kill -USR1` reopens the access log files (as admin /reopen_logs).
+    process.on('SIGUSR1', () => {
+      log.info('caught SIGUSR1: reopening access logs');
+      void server.supervisor.reopenLogs().then((errs) => {
+        for (const e of errs) log.error(`reopen_logs: ${e}`);
+      });
+    });
     return -1; // keep running
   } catch (err) {
     process.stderr.write(`attache: ${formatError(err)}\n`);

@@ -4,7 +4,7 @@
  * Envoy's C++ runtime (hot restart, base id, core dumps, ...) are accepted and ignored.
  */
 import { parseArgs } from 'node:util';
-import { parseLogLevel, type LogLevel } from '../common/logger';
+import { DEFAULT_LOG_FORMAT, parseLogLevel, type LogLevel } from '../common/logger';
 
 /** Parsed options. */
 export interface Options {
@@ -27,6 +27,10 @@ export interface Options {
   serviceNode?: string;
   serviceZone?: string;
   logPath?: string;
+  /** Envoy's `--log-format` (spdlog pattern, `json`, or a JSON object of patterns); default Envoy's pattern. */
+  logFormat: string;
+  /** Envoy's `--log-format-escaped`: C-style escape newlines in `%v`. */
+  logFormatEscaped: boolean;
   allowUnknownStaticFields: boolean;
   help: boolean;
   version: boolean;
@@ -35,8 +39,8 @@ export interface Options {
 /** Thrown for bad command lines; the CLI prints the message and the usage, exit 1. */
 export class UsageError extends Error {}
 
-const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'log-format', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'admin-address-path', 'bootstrap-version', 'hot-restart-version-ignored', 'stats-tag'];
-const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'log-format-escaped', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'disable-listener-traffic-on-startup-ignored', 'enable-mutex-tracing'];
+const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'admin-address-path', 'bootstrap-version', 'hot-restart-version-ignored', 'stats-tag'];
+const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'disable-listener-traffic-on-startup-ignored', 'enable-mutex-tracing'];
 
 /**
  * Parses argv (without node and script).
@@ -68,6 +72,8 @@ export function parseOptions(argv: string[]): Options {
         'service-node': { type: 'string' },
         'service-zone': { type: 'string' },
         'log-path': { type: 'string' },
+        'log-format': { type: 'string' },
+        'log-format-escaped': { type: 'boolean' },
         'allow-unknown-static-fields': { type: 'boolean' },
         'allow-unknown-fields': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -122,6 +128,8 @@ export function parseOptions(argv: string[]): Options {
     serviceNode: values['service-node'] as string | undefined,
     serviceZone: values['service-zone'] as string | undefined,
     logPath: values['log-path'] as string | undefined,
+    logFormat: (values['log-format'] as string | undefined) ?? DEFAULT_LOG_FORMAT,
+    logFormatEscaped: (values['log-format-escaped'] as boolean | undefined) ?? false,
     allowUnknownStaticFields: (values['allow-unknown-static-fields'] as boolean | undefined) ?? (values['allow-unknown-fields'] as boolean | undefined) ?? false,
     help: (values.help as boolean | undefined) ?? false,
     version: (values.version as boolean | undefined) ?? false,
@@ -136,6 +144,9 @@ export const USAGE = `usage: attache -c <bootstrap.yaml> [options]
       --concurrency <n>            worker threads (default: container CPU limit, else CPUs)
   -l, --log-level <level>          trace|debug|info|warning|error|critical|off (default info)
       --component-log-level <c:l>  per-component levels, e.g. upstream:debug,router:trace
+      --log-format <fmt>           line pattern (default '[%Y-%m-%d %T.%e][%t][%l][%n] %v'); 'json' for JSON
+                                   lines; or a JSON object of patterns, e.g. '{"ts":"%T.%e","msg":"%j"}'
+      --log-format-escaped         escape newlines in %v (one line per message)
       --mode <serve|validate>      validate: check the config, print the verdict, exit 0/1
       --drain-time-s <s>           on SIGTERM/SIGINT, wait up to this long for in-flight requests (default 600)
       --drain-strategy <s>         gradual|immediate (accepted; attache drains immediately)

@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { logger } from '../common/logger';
+import { getLogFormat, logger } from '../common/logger';
 import type { ClusterLoadAssignment, ConfigSnapshot } from '../config/model';
 import type { HostStatus, MainToWorker, WorkerTask, WorkerToMain } from '../runtime/protocol';
 import { StatsAggregator } from '../stats/aggregator';
@@ -46,6 +46,8 @@ export class Supervisor {
   private readyWaiters: Array<() => void> = [];
   /** Worker replacements since start (for /server_info and tests). */
   restarts = 0;
+  /** Admin `/healthcheck/fail` state, handed to replacement workers too (issue 4). */
+  private healthCheckFailed = false;
 
   constructor(private readonly opts: SupervisorOptions, snapshot: ConfigSnapshot) {
     this.snapshot = snapshot;
@@ -90,6 +92,8 @@ export class Supervisor {
       logLevel: this.opts.logLevel,
       componentLogLevels: this.opts.componentLogLevels,
       fileFlushIntervalMs: this.opts.fileFlushIntervalMs,
+      healthCheckFailed: this.healthCheckFailed,
+      logFormat: getLogFormat(),
     };
     this.pool.run(task, { transferList: [port2] as never }).then(
       () => {
@@ -125,10 +129,11 @@ export class Supervisor {
         this.stats.applyLayout(slot.id, m);
         break;
       case 'histograms-reply':
-      case 'hosts-reply': {
+      case 'hosts-reply':
+      case 'reopen-logs-reply': {
         const p = this.pendingReplies.get(m.id);
         if (p) {
-          p.acc.push({ workerId: slot.id, data: m.type === 'histograms-reply' ? m.histograms : m.hosts });
+          p.acc.push({ workerId: slot.id, data: m.type === 'histograms-reply' ? m.histograms : m.type === 'hosts-reply' ? m.hosts : m.error });
           if (--p.left === 0) {
             this.pendingReplies.delete(m.id);
             p.resolve(p.acc);
@@ -188,6 +193,23 @@ export class Supervisor {
   setLogLevel(level: string, component?: string): void {
     this.broadcast({ type: 'log-level', level, component });
   }
+
+  // --- issue 4: health-check state and access-log reopening ---
+  /** Admin `/healthcheck/fail` (true) / `/healthcheck/ok` (false): every worker's health_check filter follows. */
+  setHealthCheckFailed(failed: boolean): void {
+    this.healthCheckFailed = failed;
+    this.broadcast({ type: 'healthcheck', failed });
+  }
+
+  /**
+   * Every worker flushes and reopens its access log files (admin `/reopen_logs`, SIGUSR1).
+   * @returns the error messages of workers that failed (empty: all reopened).
+   */
+  async reopenLogs(): Promise<string[]> {
+    const r = await this.ask<string | undefined>((id) => ({ type: 'reopen-logs', id }));
+    return r.filter((x) => x.data !== undefined).map((x) => `worker_${x.workerId}: ${x.data}`);
+  }
+  // --- end issue 4 ---
 
   /** Crashes one worker on purpose (debug admin endpoint; used by tests). */
   crashWorker(id: number): boolean {

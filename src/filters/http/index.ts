@@ -6,7 +6,9 @@
 import { Registry } from '../../registry/registry';
 import type { HttpFilterFactory } from '../../http/filter';
 import { routerFilterFactory } from './router/config';
+import { healthCheckFilterFactory } from './health_check/config';
 
 /** The process-wide HTTP filter registry (each worker loads its own copy of this module). */
 export const httpFilterRegistry = new Registry<HttpFilterFactory>('http filter');
 httpFilterRegistry.register(routerFilterFactory);
+httpFilterRegistry.register(healthCheckFilterFactory);
