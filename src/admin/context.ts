@@ -92,4 +92,9 @@ export interface AdminContext {
   healthcheckFail(): void;
   healthcheckOk(): void;
   resetCounters(): void;
+  /**
+   * `/reopen_logs` (and SIGUSR1): every thread reopens its access log files.
+   * @returns one message per failure (empty: all reopened).
+   */
+  reopenLogs(): Promise<string[]>;
 }

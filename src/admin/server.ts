@@ -14,6 +14,8 @@ import { renderPrometheus, renderStatsJson, renderStatsText, type StatsQuery } f
 import { renderClustersJson, renderClustersText, renderListenersJson, renderListenersText } from './clusters-render';
 import { queryConfigDump } from './config-dump';
 import { formatDuration } from '../common/duration';
+import { DASHBOARD_HTML } from './dashboard';
+import * as fs from 'node:fs';
 
 const log = logger('admin');
 
@@ -52,7 +54,7 @@ function statsQuery(q: URLSearchParams): StatsQuery | Reply {
 }
 
 const HANDLERS: Record<string, Handler> = {
-  '/': { help: 'Admin home page', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
+  '/': { help: 'Admin home page (live dashboard for browsers: Accept: text/html; this list otherwise)', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
   '/help': { help: 'print out list of admin commands', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
   '/ready': {
     help: 'print server state, return 200 if LIVE, otherwise return 503',
@@ -81,14 +83,14 @@ const HANDLERS: Record<string, Handler> = {
     },
   },
   '/stats': {
-    help: 'print server stats (params: usedonly, filter=<re2>, format=json|prometheus, type=Counters|Gauges|Histograms)',
+    help: 'print server stats (params: usedonly, filter=<re2>, format=json|prometheus, type=Counters|Gauges|Histograms, histogram_buckets=cumulative|disjoint with format=json)',
     mutates: false,
     fn: async (q, ctx) => {
       const sq = statsQuery(q);
       if ('status' in sq) return sq;
       const snap = await ctx.stats();
       const format = q.get('format');
-      if (format === 'json') return { status: 200, body: renderStatsJson(snap, sq), type: JSON_TYPE };
+      if (format === 'json') return { status: 200, body: renderStatsJson(snap, sq, q.get('histogram_buckets') ?? undefined), type: JSON_TYPE };
       if (format === 'prometheus') return { status: 200, body: renderPrometheus(snap, sq), type: TEXT };
       return { status: 200, body: renderStatsText(snap, sq), type: TEXT };
     },
@@ -176,6 +178,14 @@ const HANDLERS: Record<string, Handler> = {
     fn: (q, ctx) => (ctx.drainListeners({ graceful: q.has('graceful'), inboundOnly: q.has('inboundonly') }), ok()),
   },
   '/reset_counters': { help: 'reset all counters to zero', mutates: true, fn: (_q, ctx) => (ctx.resetCounters(), ok()) },
+  '/reopen_logs': {
+    help: 'reopen access logs',
+    mutates: true,
+    fn: async (_q, ctx) => {
+      const errors = await ctx.reopenLogs();
+      return errors.length === 0 ? ok() : { status: 500, body: errors.join('\n') + '\n', type: TEXT };
+    },
+  },
 };
 
 function helpText(): string {
@@ -199,25 +209,41 @@ export interface AdminServer {
   close(): Promise<void>;
 }
 
+/** Where the admin listens: `admin.address.socket_address` (address, port) or `admin.address.pipe` (path, mode). */
+export type AdminListenOptions = ({ address: string; port: number; path?: undefined } | { path: string; mode?: number; address?: undefined; port?: undefined }) & {
+  extraHandlers?: Record<string, Handler>;
+};
+
 /**
- * Starts the admin server on `address:port` (the bootstrap's `admin.address.socket_address`).
- * @throws the listen error (e.g. EADDRINUSE).
+ * Starts the admin server on `address:port` (the bootstrap's `admin.address.socket_address`) or
+ * on a Unix socket path (`admin.address.pipe.path`; a stale socket file at the path is removed
+ * first, `pipe.mode` is applied with chmod when set).
+ * @throws the listen error (e.g. EADDRINUSE), or an Error when `path` exists and is not a socket.
  */
-export async function startAdminServer(ctx: AdminContext, opts: { address: string; port: number; extraHandlers?: Record<string, Handler> }): Promise<AdminServer> {
+export async function startAdminServer(ctx: AdminContext, opts: AdminListenOptions): Promise<AdminServer> {
   const handlers: Record<string, Handler> = { ...HANDLERS, ...opts.extraHandlers };
   const server = http.createServer((req, res) => {
     void handle(ctx, handlers, req, res);
   });
   server.keepAliveTimeout = 5000;
+  const pipe = opts.path;
+  if (pipe !== undefined) {
+    const st = fs.statSync(pipe, { throwIfNoEntry: false });
+    if (st && !st.isSocket()) throw new Error(`admin pipe path ${pipe} exists and is not a socket`);
+    if (st) fs.unlinkSync(pipe);
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port, opts.address, () => {
+    const done = () => {
       server.off('error', reject);
       resolve();
-    });
+    };
+    if (pipe !== undefined) server.listen(pipe, done);
+    else server.listen(opts.port, opts.address, done);
   });
-  const a = server.address() as AddressInfo;
-  log.info(`admin address: ${a.address}:${a.port}`);
+  if (pipe !== undefined && opts.mode) fs.chmodSync(pipe, opts.mode);
+  const a = pipe === undefined ? (server.address() as AddressInfo) : { address: pipe, port: 0 };
+  log.info(`admin address: ${pipe ?? `${a.address}:${a.port}`}`);
   return {
     port: a.port,
     address: a.address,
@@ -229,13 +255,20 @@ export async function startAdminServer(ctx: AdminContext, opts: { address: strin
   };
 }
 
+/** True when the client prefers HTML (a browser); curl's `*/*` gets text. */
+function wantsHtml(accept: string | undefined): boolean {
+  return accept !== undefined && accept.includes('text/html');
+}
+
 async function handle(ctx: AdminContext, HANDLERS: Record<string, Handler>, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://admin');
   let path = url.pathname;
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   const h = Object.prototype.hasOwnProperty.call(HANDLERS, path) ? HANDLERS[path] : undefined;
   let reply: Reply;
-  if (!h) {
+  if (path === '/' && req.method === 'GET' && wantsHtml(req.headers.accept)) {
+    reply = { status: 200, body: DASHBOARD_HTML, type: 'text/html; charset=UTF-8' };
+  } else if (!h) {
     reply = { status: 404, body: `invalid path. ${helpText()}`, type: TEXT };
   } else if (h.mutates && req.method !== 'POST') {
     log.error(`admin path "${path}" mutates state, method=${req.method} rather than POST`);

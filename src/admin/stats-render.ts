@@ -71,12 +71,27 @@ export function renderStatsText(s: StatsSnapshot, q: StatsQuery = {}): string {
 
 /**
  * Envoy's `/stats?format=json`: `{"stats":[{"name","value"}..., {"histograms":{"supported_quantiles":
- * [0,25,...], "computed_quantiles":[{"name","values":[{"interval","cumulative"}...]}]}}]}`.
+ * [0,25,...], "computed_quantiles":[{"name","values":[{"interval","cumulative"}...]}]}}]}`; with
+ * `histogramBuckets` `cumulative`/`disjoint` the last entry is instead
+ * `{"histograms":[{"name","buckets":[{"upper_bound","interval","cumulative"}...]}]}` (counts).
  */
-export function renderStatsJson(s: StatsSnapshot, q: StatsQuery = {}): string {
+export function renderStatsJson(s: StatsSnapshot, q: StatsQuery = {}, histogramBuckets?: string): string {
   const sel = select(s, q);
   const stats: unknown[] = sel.scalars.map(([name, value]) => ({ name, value }));
-  if (sel.histograms.length > 0) {
+  if (sel.histograms.length > 0 && (histogramBuckets === 'cumulative' || histogramBuckets === 'disjoint')) {
+    // Envoy's `histogram_buckets=cumulative|disjoint`: counts per default bucket (values <= upper_bound,
+    // or within (previous bound, upper_bound] for disjoint). attache has no flush interval: interval is null.
+    const disjoint = histogramBuckets === 'disjoint';
+    stats.push({
+      histograms: sel.histograms.map(([name, h]) => {
+        const cum = cumulativeBuckets(h, DEFAULT_BUCKETS);
+        return {
+          name,
+          buckets: DEFAULT_BUCKETS.map((ub, i) => ({ upper_bound: ub, interval: null, cumulative: disjoint ? cum[i] - (i > 0 ? cum[i - 1] : 0) : cum[i] })),
+        };
+      }),
+    });
+  } else if (sel.histograms.length > 0) {
     stats.push({
       histograms: {
         supported_quantiles: SUPPORTED_QUANTILES.map((x) => x * 100),

@@ -146,17 +146,22 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
       state = 'DRAINING';
       void supervisor.drainAndStop(o.opts.drainTimeS * 1000);
     },
+    // issue 4: the workers' health_check filters answer 503 while failed.
     healthcheckFail() {
       healthFailed = true;
+      supervisor.setHealthCheckFailed(true);
     },
     healthcheckOk() {
       healthFailed = false;
+      supervisor.setHealthCheckFailed(false);
     },
+    reopenLogs: () => supervisor.reopenLogs(),
     resetCounters() {
       supervisor.stats.resetCounters();
     },
   };
-  const sa = bootstrap.admin!.address!.socket_address;
+  // issue 4: admin.address.pipe (a Unix socket path) or socket_address.
+  const addr = bootstrap.admin!.address! as { socket_address?: { address: string; port_value?: number }; pipe?: { path: string; mode?: number } };
   const extraHandlers: Record<string, Handler> = {};
   if (process.env.ATTACHE_DEBUG_ADMIN === '1') {
     // Test-only: crash a worker the way a data-plane bug would.
@@ -169,7 +174,9 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
       },
     };
   }
-  const admin = await startAdminServer(ctx, { address: sa.address, port: sa.port_value ?? 0, extraHandlers });
+  const admin = addr.pipe
+    ? await startAdminServer(ctx, { path: addr.pipe.path, mode: addr.pipe.mode, extraHandlers })
+    : await startAdminServer(ctx, { address: addr.socket_address!.address, port: addr.socket_address!.port_value ?? 0, extraHandlers });
   return {
     port: admin.port,
     markDraining() {
