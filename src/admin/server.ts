@@ -255,7 +255,7 @@ export async function startAdminServer(ctx: AdminContext, opts: AdminListenOptio
   };
 }
 
-/** True when the client prefers HTML (a browser); curl's `*/*` gets text. */
+/** True when the client asks for HTML (a browser); curl's default Accept (any type) gets text. */
 function wantsHtml(accept: string | undefined): boolean {
   return accept !== undefined && accept.includes('text/html');
 }

@@ -70,6 +70,10 @@ const ctx: AdminContext = {
     calls.push('reset');
     agg.resetCounters();
   },
+  reopenLogs: async () => {
+    calls.push('reopen');
+    return [];
+  },
 };
 
 let admin: AdminServer;
