@@ -49,10 +49,38 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
   supervisor.stats.attachLocal(mainStore, 'main');
   const refresh = () => refreshServerStats(server, { state, startTimeMs: o.startMs, concurrency: o.concurrency });
   let healthFailed = false;
+  // --- issue 4: cluster.<name>.membership_{total,healthy} are main-thread gauges in Envoy; attache
+  // fills them from worker 0's host sets whenever stats are read (admin time only).
+  const membership = new Map<string, { total: import('../stats/store').Gauge; healthy: import('../stats/store').Gauge }>();
+  const refreshMembership = async (): Promise<void> => {
+    const perWorker = await supervisor.hosts();
+    const view = perWorker[0] ?? [];
+    const counts = new Map<string, { total: number; healthy: number }>();
+    for (const c of o.snapshot().clusters) counts.set(c.name, { total: 0, healthy: 0 });
+    for (const h of view) {
+      const e = counts.get(h.cluster);
+      if (!e) continue;
+      e.total++;
+      if (h.healthy) e.healthy++;
+    }
+    for (const [name, n] of counts) {
+      let g = membership.get(name);
+      if (!g) membership.set(name, (g = { total: mainStore.gauge(`cluster.${name}.membership_total`), healthy: mainStore.gauge(`cluster.${name}.membership_healthy`) }));
+      g.total.set(n.total);
+      g.healthy.set(n.healthy);
+    }
+    for (const [name, g] of membership) {
+      if (counts.has(name)) continue;
+      g.total.set(0);
+      g.healthy.set(0);
+    }
+  };
+  // --- end issue 4 ---
 
   const ctx: AdminContext = {
     async stats() {
       refresh();
+      await refreshMembership(); // issue 4
       return supervisor.stats.snapshot();
     },
     async clusters(): Promise<ClusterStatus[]> {
@@ -76,7 +104,8 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
                 counters: { cx_active: 0, rq_active: 0 },
                 gauges: { cx_active: 0, rq_active: 0 },
                 healthFlags: h.healthy ? 'healthy' : `/eds_health_status_${h.healthStatus.toLowerCase()}`,
-                edsHealthStatus: h.healthStatus,
+                // Envoy reports an endpoint without a failing EDS status (UNKNOWN included) as HEALTHY.
+                edsHealthStatus: h.healthStatus === 'UNKNOWN' ? 'HEALTHY' : h.healthStatus,
                 weight: h.weight,
                 region: h.region,
                 zone: h.zone,

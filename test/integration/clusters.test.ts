@@ -1,0 +1,101 @@
+/**
+ * Cluster types and load-balancing policies end to end: STRICT_DNS (resolved by the main thread,
+ * endpoints pushed to workers), weighted ROUND_ROBIN, LEAST_REQUEST and RANDOM over real upstreams,
+ * and Envoy's edge headers with use_remote_address.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { httpGet, startProxy, startUpstream, v3Config, writeConfig, type Upstream } from './harness';
+
+const cleanup: Array<() => Promise<unknown>> = [];
+after(async () => {
+  for (const c of cleanup.reverse()) await c();
+});
+
+async function ups(n: number): Promise<Upstream[]> {
+  const out: Upstream[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = await startUpstream(`U${i}`);
+    cleanup.push(() => u.close());
+    out.push(u);
+  }
+  return out;
+}
+
+function counts(bodies: string[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const b of bodies) c[b] = (c[b] ?? 0) + 1;
+  return c;
+}
+
+test('STRICT_DNS cluster resolving localhost serves traffic', async () => {
+  const [u] = await ups(1);
+  const yaml = `
+static_resources:
+  listeners:
+  - name: l
+    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
+    filter_chains:
+    - filters:
+      - name: envoy.filters.network.http_connection_manager
+        typed_config:
+          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
+          stat_prefix: dns
+          route_config: { virtual_hosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: dns } }] }] }
+          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
+  clusters:
+  - name: dns
+    type: STRICT_DNS
+    dns_lookup_family: V4_ONLY
+    dns_refresh_rate: 1s
+    load_assignment:
+      cluster_name: dns
+      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: localhost, port_value: ${u.port} } } } }] }]
+`;
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '2']);
+  cleanup.push(() => p.stop());
+  for (let i = 0; i < 4; i++) assert.equal((await httpGet(p.port, '/')).body, 'U0');
+});
+
+test('weighted ROUND_ROBIN follows load_balancing_weight (1:3)', async () => {
+  const [a, b] = await ups(2);
+  const yaml = v3Config({ clusters: { w: [] } }).replace(
+    '      - lb_endpoints: []',
+    `      - lb_endpoints:
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${a.port} } } }
+          load_balancing_weight: 1
+        - endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${b.port} } } }
+          load_balancing_weight: 3`,
+  );
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+  cleanup.push(() => p.stop());
+  const bodies: string[] = [];
+  for (let i = 0; i < 40; i++) bodies.push((await httpGet(p.port, '/')).body);
+  assert.deepEqual(counts(bodies), { U0: 10, U1: 30 });
+});
+
+for (const policy of ['LEAST_REQUEST', 'RANDOM']) {
+  test(`${policy} spreads sequential requests over all hosts`, async () => {
+    const us = await ups(3);
+    const yaml = v3Config({ clusters: { c: us.map((u) => u.port) } }).replace('lb_policy: ROUND_ROBIN', `lb_policy: ${policy}`);
+    const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+    cleanup.push(() => p.stop());
+    const bodies: string[] = [];
+    for (let i = 0; i < 60; i++) bodies.push((await httpGet(p.port, '/')).body);
+    const c = counts(bodies);
+    assert.deepEqual(Object.keys(c).sort(), ['U0', 'U1', 'U2']);
+  });
+}
+
+test('use_remote_address: x-forwarded-for appended, x-envoy-internal set, server_name used', async () => {
+  const [u] = await ups(1);
+  const yaml = v3Config({ clusters: { c: [u.port] }, hcmExtra: 'use_remote_address: true\nserver_name: attache-edge' });
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+  cleanup.push(() => p.stop());
+  const r = await httpGet(p.port, '/', { 'x-forwarded-for': '203.0.113.7' });
+  assert.equal(r.headers.server, 'attache-edge');
+  const seen = u.seen[u.seen.length - 1];
+  assert.equal(seen.headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1');
+  assert.equal(seen.headers['x-envoy-internal'], 'true');
+  assert.equal(seen.headers['x-forwarded-proto'], 'http');
+});
