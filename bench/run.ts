@@ -5,7 +5,8 @@
  * bench/results/latest.{md,json,svg}. Flags:
  *   --quick            1 round, 1 s runs, 1 s warm-up per proxy start only (smoke check)
  *   --only a,b         proxies (prefix match: "attache" = every attache-*), scenarios
- *                      (small, large, latency, upload, conns1000) and/or "probes"
+ *                      (small, large, latency, upload, conns1000), "probes" and/or "observability"
+ *                      (admin latency under load, access-log cost: bench/lib/observability.ts)
  *   --duration S       seconds per measured run (default 3)
  *   --warmup S         seconds of warm-up before each run (default 1)
  *   --rounds N         default 3
@@ -21,6 +22,7 @@ import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInf
 import { ensureTools, gitInfo, machineInfo, pinSelf } from './lib/setup';
 import { removeTempDirs, startUpstream, type Running } from './lib/upstream';
 import { runWrk } from './lib/wrk';
+import { runObservabilityBench } from './lib/observability';
 
 /** A load shape. */
 interface Scenario extends ScenarioInfo {
@@ -67,7 +69,10 @@ function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: 
 }
 
 /** Which proxies, scenarios and probes `--only` selects. */
-function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean } {
+function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean; observability: boolean } {
+  const observability = only.length === 0 || only.includes('observability');
+  if (only.length > 0 && only.every((n) => n === 'observability')) return { proxies: [], scenarios: [], probes: false, observability };
+  only = only.filter((n) => n !== 'observability');
   const all = allProxies();
   const scenarioNames = new Set(SCENARIOS.map((s) => s.name));
   const pSel = only.filter((n) => !scenarioNames.has(n) && n !== 'probes');
@@ -77,7 +82,7 @@ function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; p
   const proxies = pSel.length === 0 ? all : all.filter((p) => pSel.some((n) => p.name === n || p.name.startsWith(`${n}-`)));
   const scenarios = sSel.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => sSel.includes(s.name));
   const probes = only.length === 0 || only.includes('probes') || (pSel.some((n) => n === 'attache' || n.startsWith('attache')) && sSel.length === 0);
-  return { proxies, scenarios, probes };
+  return { proxies, scenarios, probes, observability };
 }
 
 function scenariosOf(p: ProxyDef, selected: Scenario[]): Scenario[] {
@@ -88,7 +93,7 @@ const live = new Set<Running>();
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
-  const { proxies, scenarios, probes } = select(cli.only);
+  const { proxies, scenarios, probes, observability } = select(cli.only);
   ensureTools(ROOT, progress);
   const machine = machineInfo(); // before pinning: nproc reports the affinity mask
   Object.assign(machine, gitInfo(ROOT));
@@ -213,10 +218,19 @@ async function main(): Promise<void> {
       }
     }
   }
+  const obsNotes: string[] = [];
+  if (observability) {
+    try {
+      obsNotes.push(...(await runObservabilityBench(upstream.port, { durationS: cli.durationS, warmupS: cli.warmupS, rounds: cli.rounds, out: cli.out, log: progress })));
+    } catch (err) {
+      failures.push(`observability: ${(err as Error).message}`);
+    }
+  }
   await upstream.stop();
   live.delete(upstream);
 
   const notes = proxies.filter((p) => p.note).map((p) => `${p.name}: ${p.note}`);
+  notes.push(...obsNotes);
   notes.push('attache ran from a copy of dist/ taken at the start, so rebuilds during the run did not change it; "commit" above is HEAD, and "+N files changed" counts uncommitted changes in the working tree.');
   notes.push('Upload: the upstream reads each 1 MiB body in full before answering; nginx proxies with proxy_request_buffering off.');
   const crashed = samples.filter((s) => s.crashLines.length > 0);

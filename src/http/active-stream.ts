@@ -264,7 +264,9 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     this.conn.readDisable(disable);
   }
 
-  readonly downstreamWritable = (): boolean => !this.conn.socket.writableNeedDrain;
+  downstreamWritable(): boolean {
+    return !this.conn.socket.writableNeedDrain;
+  }
 
   resetStream(reason: string): void {
     this.streamInfo.setResponseFlag('LR');

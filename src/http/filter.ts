@@ -52,7 +52,7 @@ export interface DecoderFilterCallbacks {
   /** Ends the stream abnormally (closes the downstream connection). */
   resetStream(reason: string): void;
   /** False while the downstream socket's write buffer is over its high watermark. */
-  readonly downstreamWritable: () => boolean;
+  downstreamWritable(): boolean;
   /** Upgrade requested by the downstream (lowercased `Upgrade` value, e.g. `websocket`), or null. */
   readonly upgradeType: string | null;
   /** True when the HCM's `upgrade_configs` enable this upgrade type. */

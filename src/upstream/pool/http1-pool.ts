@@ -67,6 +67,8 @@ export class UpstreamConnection implements Http1Handler {
   handler: UpstreamResponseHandler | null = null;
   /** Number of requests this connection has carried before the current one. */
   uses = 0;
+  /** performance.now() when it last became idle. */
+  idleSince = 0;
   private gotResponseBytes = false;
   private keepAlive = true;
   private tunnel = false;
@@ -82,9 +84,6 @@ export class UpstreamConnection implements Http1Handler {
     socket.on('error', (e: Error) => this.onError(e));
     socket.on('close', () => this.onClose());
     socket.on('drain', () => this.handler?.onUpstreamDrain());
-    socket.on('timeout', () => {
-      if (this.state === State.Idle) this.destroy();
-    });
     const ms = pool.cluster.connectTimeoutMs;
     if (ms > 0) {
       this.connectTimer = setTimeout(() => {
@@ -107,7 +106,6 @@ export class UpstreamConnection implements Http1Handler {
     this.state = State.Busy;
     this.gotResponseBytes = false;
     this.parser.expectNoBody = isHeadRequest;
-    this.socket.setTimeout(0);
   }
 
   /** Writes request bytes. @returns false over the high watermark (wait for onUpstreamDrain). */
@@ -355,8 +353,26 @@ export class Http1ConnPool {
       return;
     }
     c.state = State.Idle;
+    c.idleSince = performance.now();
     this.idle.push(c);
-    if (this.cluster.idleTimeoutMs > 0) c.socket.setTimeout(this.cluster.idleTimeoutMs);
+    if (this.sweepTimer === null && this.cluster.idleTimeoutMs > 0) this.armSweep();
+  }
+
+  /**
+   * One timer per pool closes connections idle longer than the idle timeout (Envoy's
+   * `idle_timeout`), instead of a socket timer armed and cleared on every request.
+   */
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private armSweep(): void {
+    const every = Math.max(50, Math.min(this.cluster.idleTimeoutMs / 4, 30_000));
+    this.sweepTimer = setTimeout(() => {
+      this.sweepTimer = null;
+      const cutoff = performance.now() - this.cluster.idleTimeoutMs;
+      // idle is LIFO: the oldest are first
+      while (this.idle.length > 0 && this.idle[0].idleSince <= cutoff) this.idle[0].destroy();
+      if (this.idle.length > 0) this.armSweep();
+    }, every);
+    this.sweepTimer.unref();
   }
 
   /** @internal */
