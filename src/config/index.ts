@@ -106,15 +106,7 @@ export function validateOnly(opts: LoadOptions): string[] {
  * copies), no resolved endpoints and no RDS routes yet.
  * @param version monotonic config version
  */
-export function snapshotFromBootstrap(b: Bootstrap, version: number): ConfigSnapshot {
-  return {
-    version,
-    listeners: structuredClone(b.static_resources?.listeners ?? []),
-    clusters: structuredClone(b.static_resources?.clusters ?? []),
-    endpoints: {},
-    routes: {},
-  };
-}
+export { snapshotFromBootstrap, needsDynamicConfig } from './snapshot';
 
 /** Validation of single xDS resources with the bootstrap's walk (see ./resource). */
 export { validateResource, canonicalResourceType, resourceNameOf, TYPE_URLS, type ResourceTypeUrl, type ValidatedResource } from './resource';

@@ -77,12 +77,7 @@ export function activeDynamicConfig(): DynamicConfig | null {
 }
 
 /** True when the bootstrap has dynamic resources or an EDS cluster / RDS route to subscribe. */
-export function needsDynamicConfig(b: Bootstrap): boolean {
-  const d = b.dynamic_resources;
-  if (d?.cds_config || d?.lds_config) return true;
-  if ((b.static_resources?.clusters ?? []).some((c) => c.type === 'EDS')) return true;
-  return (b.static_resources?.listeners ?? []).some((l) => hcms(l).some((h) => h.rds !== undefined));
-}
+export { needsDynamicConfig } from '../config/snapshot';
 
 function hcms(l: Listener): HttpConnectionManager[] {
   const out: HttpConnectionManager[] = [];

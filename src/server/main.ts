@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, isAttacheError } from '../common/errors';
 import { logger, setComponentLogLevel, setLogFormat, setLogLevel } from '../common/logger';
-import { loadBootstrap, snapshotFromBootstrap } from '../config';
+import { loadBootstrapIsolated } from '../config/load-isolated';
+import { needsDynamicConfig, snapshotFromBootstrap } from '../config/snapshot';
 import type { Bootstrap, ClusterLoadAssignment, ConfigSnapshot } from '../config/model';
 import { native, reservePort, reusePortSupport, hashImplementation, closeFd } from '../native';
 import { defaultConcurrency } from './concurrency';
@@ -15,7 +16,8 @@ import { DnsDiscovery } from './dns-discovery';
 import { parseOptions, USAGE, UsageError, type Options } from './options';
 import { Supervisor } from './supervisor';
 import { startAdmin, type RunningAdmin } from './admin-glue';
-import { needsDynamicConfig, startDynamicConfig, type DynamicConfig } from './dynamic-config';
+// The xDS client (grpc-js, Envoy's protos) is loaded only when the bootstrap uses xDS.
+import type { DynamicConfig } from './dynamic-config';
 
 const log = logger('main');
 
@@ -77,7 +79,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
 
   let bootstrap: Bootstrap;
   try {
-    const r = loadBootstrap({ path: opts.configPath, yaml: opts.configYaml });
+    // Validated in a short-lived thread: the validator's memory leaves with it.
+    const r = await loadBootstrapIsolated({ path: opts.configPath, yaml: opts.configYaml });
     bootstrap = r.bootstrap;
     for (const w of r.warnings) log.warn(w);
   } catch (err) {
@@ -190,6 +193,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
     }
   };
   if (needsDynamicConfig(bootstrap)) {
+    const { startDynamicConfig } = require('./dynamic-config') as typeof import('./dynamic-config');
     dyn = startDynamicConfig(bootstrap, snapshot, {
       publish: (s) => {
         reserveDynamicPorts(s);
