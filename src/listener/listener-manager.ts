@@ -20,6 +20,12 @@ import { reusePortSocket } from '../native';
 
 const log = logger('listener');
 
+/**
+ * Accept queue length per worker socket (capped by net.core.somaxconn). A connection storm larger
+ * than the queue overflows it, and the kernel drops SYNs: those clients retry after 1 s.
+ */
+const LISTEN_BACKLOG = 4096;
+
 /** How this process gives each worker its own socket. */
 export type SocketMode = 'native-addon' | 'node-reuseport' | 'none';
 
@@ -103,12 +109,13 @@ class ActiveListener {
   private open(mode: SocketMode): void {
     const { address, port } = this.config;
     if (mode === 'native-addon') {
-      const fd = reusePortSocket!(address, port, true, 1024);
-      this.server.listen({ fd });
+      const fd = reusePortSocket!(address, port, true, LISTEN_BACKLOG);
+      // Node calls listen() again on the fd: pass the backlog, or it shrinks to its default 511.
+      this.server.listen({ fd, backlog: LISTEN_BACKLOG } as net.ListenOptions);
     } else if (mode === 'node-reuseport') {
-      this.server.listen({ host: address, port, backlog: 1024, reusePort: true } as net.ListenOptions);
+      this.server.listen({ host: address, port, backlog: LISTEN_BACKLOG, reusePort: true } as net.ListenOptions);
     } else {
-      this.server.listen({ host: address, port, backlog: 1024 });
+      this.server.listen({ host: address, port, backlog: LISTEN_BACKLOG });
     }
   }
 
