@@ -18,7 +18,8 @@ export class CoarseTimer {
   /** Arms (or re-arms) the timer to fire after `ms` milliseconds. `ms <= 0` disarms. */
   arm(ms: number): void {
     if (ms <= 0) return this.disarm();
-    this.deadline = now + ms;
+    // A fresh clock: the cached one may be a tick old, which would fire up to TICK_MS early.
+    this.deadline = (now = performance.now()) + ms;
     if (this.index === -1) add(this);
   }
   /** Disarms; the callback will not run. */

@@ -30,9 +30,11 @@ export interface SocketAddress {
   ipv4_compat?: boolean;
 }
 
-/** envoy.config.core.v3.Address (only socket_address is supported; pipe is rejected by the validator). */
+/** envoy.config.core.v3.Address (socket_address; `pipe` only for the admin listener). */
 export interface Address {
   socket_address: SocketAddress;
+  /** Unix domain socket (admin only). */
+  pipe?: { path: string; mode?: number };
 }
 
 /** envoy.config.core.v3.HeaderValue */
@@ -141,6 +143,8 @@ export interface WeightedCluster {
 /** envoy.config.route.v3.RouteAction */
 export interface RouteAction {
   cluster?: string;
+  /** Default SERVICE_UNAVAILABLE (503). */
+  cluster_not_found_response_code?: 'SERVICE_UNAVAILABLE' | 'NOT_FOUND' | 'INTERNAL_SERVER_ERROR';
   cluster_header?: string;
   weighted_clusters?: WeightedCluster;
   prefix_rewrite?: string;
@@ -218,6 +222,9 @@ export interface VirtualHost {
 /** envoy.config.route.v3.RouteConfiguration */
 export interface RouteConfiguration {
   name?: string;
+  ignore_port_in_host_matching?: boolean;
+  max_direct_response_body_size_bytes?: number;
+  typed_per_filter_config?: Record<string, TypedConfig>;
   virtual_hosts?: VirtualHost[];
   internal_only_headers?: string[];
   request_headers_to_add?: HeaderValueOption[];
@@ -255,6 +262,7 @@ export interface Http1ProtocolOptions {
 /** envoy.config.core.v3.HttpProtocolOptions */
 export interface HttpProtocolOptions {
   idle_timeout?: Duration;
+  max_requests_per_connection?: number;
   max_connection_duration?: Duration;
   /** Default 60 (KiB) per Envoy: max_request_headers_kb on the HCM; this is the header count limit. */
   max_headers_count?: number;
@@ -265,6 +273,8 @@ export interface HttpProtocolOptions {
 /** envoy.config.accesslog.v3.AccessLog (file sink only, format strings in Envoy's command-operator syntax). */
 export interface AccessLog {
   name: string;
+  /** envoy.config.accesslog.v3.AccessLogFilter (status_code, duration, not_health_check, response_flag, header, and, or). */
+  filter?: Record<string, unknown>;
   typed_config?: TypedConfig & {
     path?: string;
     /** Legacy `format` of FileAccessLog; v3 uses log_format.text_format_source / json_format. */
@@ -339,7 +349,9 @@ export interface FilterChain {
 
 /** envoy.config.listener.v3.Listener */
 export interface Listener {
+  /** Optional in the v3 proto; attache names unnamed listeners by address. */
   name: string;
+  listener_filters?: Array<{ name: string; typed_config?: TypedConfig }>;
   address: Address;
   filter_chains: FilterChain[];
   default_filter_chain?: FilterChain;

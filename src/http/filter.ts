@@ -95,6 +95,8 @@ export interface FilterFactoryContext {
   readonly services: WorkerServices;
   /** YAML/proto path of this filter, for error messages. */
   readonly path: string;
+  /** The HCM's `stat_prefix` (filters' stats live under `http.<stat_prefix>.`). */
+  readonly statPrefix: string;
 }
 
 /** Per-worker services handed to factories. Extended by modules as they need. */

@@ -73,7 +73,7 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
       throw new ConfigError(`the terminal filter ${factory.name} must be the last http filter`, { path });
     }
     const { '@type': _t, ...cfg } = (f.typed_config ?? {}) as Record<string, unknown>;
-    factories.push(factory.create(cfg, { services: ctx.services, path }));
+    factories.push(factory.create(cfg, { services: ctx.services, path, statPrefix: hcm.stat_prefix }));
   });
   if (factories.length === 0 || !isTerminal(filters[filters.length - 1]?.name, filters[filters.length - 1]?.typed_config?.['@type'])) {
     throw new ConfigError('the last http filter must be a terminal filter (envoy.filters.http.router)', { path: `${ctx.path}.http_filters` });

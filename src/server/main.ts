@@ -219,7 +219,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   if (bootstrap.admin?.address) {
     admin = await startAdmin({ bootstrap, supervisor, opts, startMs, version: VERSION, concurrency, snapshot: () => snapshot, shutdown: (r) => void shutdown(r).then(() => process.exit(0)), dynamicDump: dyn ? () => dyn!.configDump() : undefined /* xDS (issue 5) */ });
   }
-  log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? `; admin on port ${admin.port}` : ''}`);
+  log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? (bootstrap.admin?.address?.pipe ? `; admin on ${bootstrap.admin.address.pipe.path}` : `; admin on port ${admin.port}`) : ''}`);
 
   let shut: Promise<void> | null = null;
   const sup = supervisor;

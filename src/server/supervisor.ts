@@ -59,7 +59,9 @@ export class Supervisor {
       concurrentTasksPerWorker: 1,
       maxQueue: 'auto',
     });
-    this.stats = new StatsAggregator({ requestHistograms: () => this.collectHistograms() });
+    // Admin must not wait on busy workers: after 25 ms the last histograms a worker sent are used
+    // (as stale as Envoy's own, which are merged at each stats flush).
+    this.stats = new StatsAggregator({ requestHistograms: () => this.collectHistograms(), histogramTimeoutMs: 25 });
   }
 
   /** Starts every worker; resolves when all have opened their listeners. */

@@ -160,7 +160,7 @@ test('exact counters summed over workers', async () => {
   assert.ok(v.get('listener.127.0.0.1_' + proxy.port + '.downstream_cx_total')! >= 1, 'listener stat present');
 });
 
-test('router stats of local replies (no_route, no_cluster, upstream_rq_504 on timeout)', { todo: 'router filter does not charge these yet (lead: src/filters/http/router)' }, async () => {
+test('router stats of local replies (no_route, no_cluster, upstream_rq_504 on timeout)', async () => {
   const { values: v } = await statsJson();
   assert.equal(v.get('http.ingress_http.no_route'), 3);
   assert.equal(v.get('http.ingress_http.no_cluster'), 2);

@@ -15,7 +15,8 @@ export interface RouterClusterStats {
   rqCompleted(status: number, ms: number): void;
   rqTimeout(): void;
   rqRetry(): void;
-  rqFailure(): void;
+  /** A request the router answered itself after choosing this cluster (503 UF/UC/UO, 504 UT): `upstream_rq_<code>` and class, as Envoy's chargeUpstreamAbort. */
+  rqAbort(status: number): void;
   noHealthyUpstream(): void;
 }
 
@@ -51,7 +52,7 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
     },
     rqTimeout: () => cs.upstream_rq_timeout.inc(),
     rqRetry: () => cs.upstream_rq_retry.inc(),
-    rqFailure: () => {},
+    rqAbort: (status) => cs.recordResponse(status),
     noHealthyUpstream: () => cs.upstream_cx_none_healthy.inc(),
   };
   const poolStats: PoolStats = {

@@ -5,6 +5,7 @@
  */
 import type { HttpFilterFactory } from '../../../http/filter';
 import { RouterFilter, type RouterConfig } from './router-filter';
+import { httpConnManagerStats } from '../../../stats/common-stats';
 
 export const routerFilterFactory: HttpFilterFactory = {
   name: 'envoy.filters.http.router',
@@ -18,6 +19,7 @@ export const routerFilterFactory: HttpFilterFactory = {
     const cfg: RouterConfig = Object.freeze({
       clusterManager: ctx.services.clusterManager,
       suppressEnvoyHeaders: config.suppress_envoy_headers === true,
+      stats: httpConnManagerStats(ctx.services.stats, ctx.statPrefix),
     });
     return (decoder) => new RouterFilter(cfg, decoder);
   },

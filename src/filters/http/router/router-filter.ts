@@ -13,12 +13,15 @@ import type { CompiledRoute, HeaderContext } from '../../../router';
 import type { ClusterManager, Host, ThreadLocalCluster } from '../../../upstream/cluster';
 import type { PoolCallbacks, UpstreamConnection, UpstreamResponseHandler } from '../../../upstream/pool/http1-pool';
 import { poolFor, clusterRuntime } from '../../../upstream/pool/pool-registry';
+import type { HttpConnManagerStats } from '../../../stats/common-stats';
 
 /** Compiled router filter config (envoy.extensions.filters.http.router.v3.Router). */
 export interface RouterConfig {
   readonly clusterManager: ClusterManager;
   /** `suppress_envoy_headers`: do not add x-envoy-* headers. */
   readonly suppressEnvoyHeaders: boolean;
+  /** `http.<stat_prefix>.` stats (the router's no_route, no_cluster, rq_redirect, rq_direct_response). */
+  readonly stats: HttpConnManagerStats;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -55,11 +58,13 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const cb = this.cb;
     const route = cb.route();
     if (route === null) {
+      this.cfg.stats.no_route.inc();
       cb.sendLocalReply(404, '', 'NR');
       return FilterHeadersStatus.StopIteration;
     }
     this.route = route;
     if (route.kind === 'direct_response') {
+      this.cfg.stats.rq_direct_response.inc();
       const d = route.directResponse!;
       const extra: string[] = [];
       route.responseHeaders.apply(extra, this.headerContext(head));
@@ -67,6 +72,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       return FilterHeadersStatus.StopIteration;
     }
     if (route.kind === 'redirect') {
+      this.cfg.stats.rq_redirect.inc();
       const r = route.redirect({ authority: head.authority, path: head.path, method: head.method, headers: head.headers }, head.scheme)!;
       cb.sendLocalReply(r.status, '', undefined, ['location', r.location]);
       return FilterHeadersStatus.StopIteration;
@@ -75,7 +81,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const clusterName = route.clusterName(head.headers, Math.random());
     const cluster = clusterName === null ? undefined : this.cfg.clusterManager.get(clusterName);
     if (cluster === undefined) {
-      cb.sendLocalReply(503, '', 'NC');
+      this.cfg.stats.no_cluster.inc();
+      cb.sendLocalReply(route.clusterNotFoundStatus ?? 503, '', 'NC');
       return FilterHeadersStatus.StopIteration;
     }
     this.cluster = cluster;
@@ -195,8 +202,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   onPoolFailure(err: AttacheError): void {
     this.cancelPool = null;
     if (this.done) return;
-    clusterRuntime(this.cluster!).stats.rqFailure();
-    this.localFailure(err.status ?? 503, err.message, err.responseFlag ?? 'UF');
+    const status = err.status ?? 503;
+    // Envoy charges upstream aborts to the cluster as if the upstream answered them.
+    clusterRuntime(this.cluster!).stats.rqAbort(status);
+    this.localFailure(status, err.message, err.responseFlag ?? 'UF');
   }
 
   // ---- request body ---------------------------------------------------------------------------
@@ -333,6 +342,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       this.cb.resetStream('upstream reset after response started');
       return;
     }
+    clusterRuntime(this.cluster!).stats.rqAbort(503);
     this.localFailure(503, err.message, err.responseFlag ?? 'UC');
   }
 
@@ -360,7 +370,9 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   onTimeout(): void {
     this.timer = null;
     if (this.done || this.responseStarted) return;
-    clusterRuntime(this.cluster!).stats.rqTimeout();
+    const rt = clusterRuntime(this.cluster!);
+    rt.stats.rqTimeout();
+    rt.stats.rqAbort(504);
     const conn = this.conn;
     this.detachConn();
     if (conn !== null) conn.destroy();
