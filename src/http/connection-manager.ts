@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
 import { encodeResponseHead, chunkHeader } from '../codec/http1/encoder';
 import { logger } from '../common/logger';
-import { getHeader, hasToken, removeHeader, setHeader, HOP_BY_HOP_REQUEST, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
+import { hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
 import type { HcmConfig } from './hcm-config';
@@ -178,17 +178,56 @@ export class DownstreamConnection implements Http1Handler {
         path = m[3] === '' ? '/' : m[3];
       }
     }
-    // Host → :authority
+    // One pass over the headers: Host → :authority, note the framing and hop-by-hop headers, and
+    // compact the array without them (Envoy strips hop-by-hop headers before the filters run).
     let hostCount = 0;
-    for (let i = 0; i < headers.length; i += 2) {
-      if (headers[i] === 'host') {
-        hostCount++;
-        if (authority === '') authority = headers[i + 1];
+    let te: string | undefined;
+    let contentLength: string | undefined;
+    let transferEncoding: string | undefined;
+    let expect: string | undefined;
+    let connection: string | undefined;
+    let upgradeValue: string | undefined;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r];
+      const value = headers[r + 1];
+      switch (name) {
+        case 'host':
+          hostCount++;
+          if (authority === '') authority = value;
+          continue;
+        case 'connection':
+          connection = connection === undefined ? value : `${connection},${value}`;
+          continue;
+        case 'keep-alive':
+        case 'proxy-connection':
+        case 'http2-settings':
+          continue;
+        case 'transfer-encoding':
+          transferEncoding = value;
+          continue;
+        case 'te':
+          te = value;
+          continue;
+        case 'upgrade':
+          upgradeValue = value;
+          continue;
+        case 'expect':
+          expect = value;
+          continue;
+        case 'content-length':
+          contentLength = value;
+          break;
       }
+      if (w !== r) {
+        headers[w] = name;
+        headers[w + 1] = value;
+      }
+      w += 2;
     }
-    if (hostCount > 0) removeHeader(headers, 'host');
+    headers.length = w;
     const head: RequestHead = { method, path, authority, scheme: 'http', versionMinor, headers };
-    const hasBody = getHeader(headers, 'transfer-encoding') !== undefined || (getHeader(headers, 'content-length') ?? '0') !== '0';
+    const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== '0');
     const stream = new ActiveStream(this, head, !hasBody);
     this.stream = stream;
     if (!keepAlive || this.draining) this.closeAfterResponse = true;
@@ -213,21 +252,19 @@ export class DownstreamConnection implements Http1Handler {
     }
     // Upgrade (WebSocket etc.): allowed per HCM upgrade_configs, overridable per route.
     let upgradeType: string | null = null;
-    if (upgrade && method !== 'CONNECT') {
-      const u = getHeader(headers, 'upgrade');
-      if (u !== undefined && hasToken(getHeader(headers, 'connection'), 'upgrade')) upgradeType = u.toLowerCase();
+    if (upgrade && method !== 'CONNECT' && upgradeValue !== undefined && hasToken(connection, 'upgrade')) {
+      upgradeType = upgradeValue.toLowerCase(); // the router re-adds Connection/Upgrade upstream
     }
     // Expect: 100-continue is answered by the proxy and not forwarded (Envoy's default,
-    // proxy_100_continue: false).
-    if (getHeader(headers, 'expect')?.toLowerCase() === '100-continue') {
-      removeHeader(headers, 'expect');
-      if (versionMinor === 1 && hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+    // proxy_100_continue: false); other expectations are forwarded.
+    if (expect !== undefined) {
+      if (expect.toLowerCase() === '100-continue') {
+        if (versionMinor === 1 && hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+      } else headers.push('expect', expect);
     }
-    const te = getHeader(headers, 'te');
-    // Strip hop-by-hop request headers (kept: `te: trailers`).
-    stripHopByHop(headers, HOP_BY_HOP_REQUEST);
+    // `te: trailers` is the one TE value forwarded.
     if (te !== undefined && hasToken(te, 'trailers')) headers.push('te', 'trailers');
-    if (hasBody && getHeader(headers, 'content-length') === undefined) stream.requestChunked = true;
+    if (hasBody && contentLength === undefined) stream.requestChunked = true;
     stream.upgradeType = upgradeType;
     stream.start();
   }
@@ -323,14 +360,31 @@ export class DownstreamConnection implements Http1Handler {
    */
   writeResponseHead(status: number, headers: string[], endStream: boolean, isHeadRequest: boolean, versionMinor: number): boolean {
     const cfg = this.config;
-    stripHopByHop(headers, status === 101 ? UPGRADE_KEEP : HOP_BY_HOP_RESPONSE);
-    // server header (server_header_transformation, default OVERWRITE)
-    if (cfg.serverHeaderTransformation === 'OVERWRITE') setHeader(headers, 'server', cfg.serverName);
-    else if (cfg.serverHeaderTransformation === 'APPEND_IF_ABSENT' && getHeader(headers, 'server') === undefined) headers.push('server', cfg.serverName);
+    // One pass: drop hop-by-hop headers (a 101 keeps Connection/Upgrade), apply
+    // server_header_transformation (default OVERWRITE), note content-length.
+    const drop = status === 101 ? UPGRADE_KEEP : HOP_BY_HOP_RESPONSE;
+    const overwriteServer = cfg.serverHeaderTransformation === 'OVERWRITE';
+    let hasServer = false;
+    let cl: string | undefined;
+    let w = 0;
+    for (let r = 0; r < headers.length; r += 2) {
+      const name = headers[r];
+      if (drop.has(name)) continue;
+      if (name === 'server') {
+        if (overwriteServer) continue;
+        hasServer = true;
+      } else if (name === 'content-length') cl = headers[r + 1];
+      if (w !== r) {
+        headers[w] = name;
+        headers[w + 1] = headers[r + 1];
+      }
+      w += 2;
+    }
+    headers.length = w;
+    if (overwriteServer || (cfg.serverHeaderTransformation === 'APPEND_IF_ABSENT' && !hasServer)) headers.push('server', cfg.serverName);
     let chunked = false;
     const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!noBody && status !== 101) {
-      const cl = getHeader(headers, 'content-length');
       if (cl === undefined) {
         if (endStream) {
           if (!isHeadRequest) headers.push('content-length', '0');
@@ -398,14 +452,6 @@ function chunkTail(data: Buffer): Buffer {
   return Buffer.concat([data, CRLF]);
 }
 
-function stripHopByHop(headers: string[], set: ReadonlySet<string>): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (set.has(headers[i])) {
-      removeHeader(headers, headers[i]);
-      i -= 2;
-    }
-  }
-}
 
 function stripV4Mapped(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;

@@ -48,11 +48,22 @@ function appendHeaders(head: string, headers: string[]): string | null {
 /**
  * Serialises a request head: `${method} ${path} HTTP/1.1\r\n` + `name: value\r\n`... + `\r\n`.
  * @param headers flat [name, value, ...]; names are written as given.
+ * @param host when given, written first as `host: <host>` (the proxy's :authority).
+ * @param extra more headers written after `headers` (framing/upgrade headers the proxy adds).
  * @returns a latin1 string, or null when `path` or a header value contains CR, LF or NUL.
  */
-export function encodeRequestHead(method: string, path: string, headers: string[]): string | null {
+export function encodeRequestHead(method: string, path: string, headers: string[], host?: string, extra?: string[]): string | null {
   if (kForbidden.test(path)) return null;
-  return appendHeaders(method + ' ' + path + ' HTTP/1.1\r\n', headers);
+  let head = method + ' ' + path + ' HTTP/1.1\r\n';
+  if (host !== undefined) {
+    if (kForbidden.test(host)) return null;
+    head += 'host: ' + host + '\r\n';
+  }
+  if (extra !== undefined && extra.length > 0) {
+    const h = appendHeaders(head, headers);
+    return h === null ? null : appendHeaders(h.slice(0, -2), extra);
+  }
+  return appendHeaders(head, headers);
 }
 
 /**

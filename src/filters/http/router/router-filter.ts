@@ -143,16 +143,15 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     else if (route.autoHostRewrite) authority = host.hostname !== '' ? host.hostname : host.key;
     else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
     if (authority !== head.authority) headers.push('x-forwarded-host', head.authority);
-    route.requestHeaders.apply(headers, this.headerContext(head));
+    if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, this.headerContext(head));
     if (route.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', String(route.timeoutMs));
-    const out: string[] = ['host', authority];
-    for (let i = 0; i < headers.length; i++) out.push(headers[i]);
+    let extra: string[] | undefined;
     if (this.cb.requestChunked) {
       this.chunked = true;
-      out.push('transfer-encoding', 'chunked');
+      extra = ['transfer-encoding', 'chunked'];
     }
-    if (this.upgrade !== null) out.push('connection', 'upgrade', 'upgrade', this.upgrade);
-    const encoded = encodeRequestHead(head.method, path, out);
+    if (this.upgrade !== null) (extra ??= []).push('connection', 'upgrade', 'upgrade', this.upgrade);
+    const encoded = encodeRequestHead(head.method, path, headers, authority, extra);
     // null: a header value with CR/LF/NUL (only possible through a header mutation formatter).
     this.encodedHead = encoded ?? '';
   }
@@ -286,7 +285,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (!this.cfg.suppressEnvoyHeaders) {
       headers.push('x-envoy-upstream-service-time', String(Math.round(info.upstreamHeadersMono - info.upstreamStartMono)));
     }
-    this.route!.responseHeaders.apply(headers, this.headerContext(this.head!));
+    const rh = this.route!.responseHeaders;
+    if (!rh.empty) rh.apply(headers, this.headerContext(this.head!));
     if (upgrade) {
       setHeader(headers, 'connection', 'upgrade');
       if (getHeader(headers, 'upgrade') === undefined && this.upgrade !== null) headers.push('upgrade', this.upgrade);
