@@ -7,6 +7,7 @@
  *   --only a,b         proxies (prefix match: "attache" = every attache-*), scenarios
  *                      (small, large, latency, upload, conns1000), "probes" and/or "observability"
  *                      (admin latency under load, access-log cost: bench/lib/observability.ts)
+ *                      and/or "xds" (xDS propagation, 1,000 EDS clusters: bench/lib/xds-propagation.ts)
  *   --duration S       seconds per measured run (default 3)
  *   --warmup S         seconds of warm-up before each run (default 1)
  *   --rounds N         default 3
@@ -23,6 +24,7 @@ import { ensureTools, gitInfo, machineInfo, pinSelf } from './lib/setup';
 import { removeTempDirs, startUpstream, type Running } from './lib/upstream';
 import { runWrk } from './lib/wrk';
 import { runObservabilityBench } from './lib/observability';
+import { runXdsBench } from './lib/xds-propagation';
 
 /** A load shape. */
 interface Scenario extends ScenarioInfo {
@@ -69,10 +71,12 @@ function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: 
 }
 
 /** Which proxies, scenarios and probes `--only` selects. */
-function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean; observability: boolean } {
+function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean; observability: boolean; xds: boolean } {
   const observability = only.length === 0 || only.includes('observability');
-  if (only.length > 0 && only.every((n) => n === 'observability')) return { proxies: [], scenarios: [], probes: false, observability };
-  only = only.filter((n) => n !== 'observability');
+  const xds = only.length === 0 || only.includes('xds');
+  const extra = (n: string): boolean => n === 'observability' || n === 'xds';
+  if (only.length > 0 && only.every(extra)) return { proxies: [], scenarios: [], probes: false, observability, xds };
+  only = only.filter((n) => !extra(n));
   const all = allProxies();
   const scenarioNames = new Set(SCENARIOS.map((s) => s.name));
   const pSel = only.filter((n) => !scenarioNames.has(n) && n !== 'probes');
@@ -82,7 +86,7 @@ function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; p
   const proxies = pSel.length === 0 ? all : all.filter((p) => pSel.some((n) => p.name === n || p.name.startsWith(`${n}-`)));
   const scenarios = sSel.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => sSel.includes(s.name));
   const probes = only.length === 0 || only.includes('probes') || (pSel.some((n) => n === 'attache' || n.startsWith('attache')) && sSel.length === 0);
-  return { proxies, scenarios, probes, observability };
+  return { proxies, scenarios, probes, observability, xds };
 }
 
 function scenariosOf(p: ProxyDef, selected: Scenario[]): Scenario[] {
@@ -93,7 +97,7 @@ const live = new Set<Running>();
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
-  const { proxies, scenarios, probes, observability } = select(cli.only);
+  const { proxies, scenarios, probes, observability, xds } = select(cli.only);
   ensureTools(ROOT, progress);
   const machine = machineInfo(); // before pinning: nproc reports the affinity mask
   Object.assign(machine, gitInfo(ROOT));
@@ -224,6 +228,14 @@ async function main(): Promise<void> {
       obsNotes.push(...(await runObservabilityBench(upstream.port, { durationS: cli.durationS, warmupS: cli.warmupS, rounds: cli.rounds, out: cli.out, log: progress })));
     } catch (err) {
       failures.push(`observability: ${(err as Error).message}`);
+    }
+  }
+  if (xds) {
+    try {
+      obsNotes.push(...(await runXdsBench(join(snap, 'bin', 'attache'), { quick: cli.quick, out: cli.out, log: progress })));
+    } catch (err) {
+      failures.push(`xds: ${(err as Error).message}`);
+      progress(`xds FAILED: ${(err as Error).message.slice(0, 300)}`);
     }
   }
   await upstream.stop();

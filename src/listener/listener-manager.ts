@@ -100,10 +100,25 @@ class ActiveListener {
   readonly connections = new Set<DownstreamConnection>();
   private draining = false;
 
+  /** Resolves once the socket listens; rejects if it cannot (EADDRINUSE, EACCES, ...). */
+  readonly listening: Promise<void>;
+
   constructor(public config: CompiledListener, mode: SocketMode) {
     this.server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.onConnection(s));
-    this.server.on('error', (e) => log.error(`listener ${config.name}: ${e.message}`));
-    this.open(mode);
+    this.listening = new Promise<void>((resolve, reject) => {
+      this.server.once('listening', () => resolve());
+      this.server.once('error', (e) => reject(new Error(`listener ${config.name} (${config.address}:${config.port}): ${e.message}`)));
+    });
+    this.listening.then(
+      () => this.server.on('error', (e) => log.error(`listener ${config.name}: ${e.message}`)),
+      () => {},
+    );
+    try {
+      this.open(mode);
+    } catch (err) {
+      // The addon's bind/listen errors are synchronous.
+      this.server.emit('error', err);
+    }
   }
 
   private open(mode: SocketMode): void {
@@ -201,6 +216,11 @@ export class ListenerManager {
         void l.drain();
       }
     }
+  }
+
+  /** Resolves when every listener listens; rejects with the first that cannot. */
+  whenListening(): Promise<void> {
+    return Promise.all([...this.active.values()].map((l) => l.listening)).then(() => undefined);
   }
 
   /** Ports actually bound, by listener name. */

@@ -68,12 +68,16 @@ class WorkerRuntime {
     // First snapshot: a failure here is fatal for the worker (main validated it already).
     this.applySnapshot(this.task.snapshot, this.task.listenerPorts, true);
     this.port.on('message', (m: MainToWorker) => this.onMessage(m));
-    this.send({ type: 'ready', workerId: this.task.workerId, ports: this.listeners.boundPorts() });
-    return finished;
+    // 'ready' only once every listener listens; a listener that cannot bind fails the worker.
+    return this.listeners.whenListening().then(() => {
+      this.send({ type: 'ready', workerId: this.task.workerId, ports: this.listeners.boundPorts() });
+      return finished;
+    });
   }
 
   private applySnapshot(s: ConfigSnapshot, ports: Record<string, number>, first: boolean): void {
     if (s.version <= this.version) return;
+    deepFreeze(s); // immutable from here on: compiled objects may keep references into it
     try {
       // xDS (issue 5): the one ClusterManager is updated in place (CDS add/modify/remove, EDS), so
       // Host objects and their pools survive for addresses that remain; removed hosts drain.
@@ -173,4 +177,11 @@ class WorkerRuntime {
     }
     return out;
   }
+}
+
+/** Freezes a plain-data snapshot in place (structured-cloned on arrival, so nobody else holds it). */
+function deepFreeze(o: unknown): void {
+  if (o === null || typeof o !== 'object' || Object.isFrozen(o)) return;
+  Object.freeze(o);
+  for (const v of Object.values(o as Record<string, unknown>)) deepFreeze(v);
 }

@@ -34,6 +34,13 @@ export interface DynamicConfigHooks {
   publish(snapshot: ConfigSnapshot): void;
   /** New endpoints of one cluster only. */
   publishEndpoints(cluster: string, cla: ClusterLoadAssignment): void;
+  /**
+   * Every cluster (static and from CDS, warming ones included), called after each accepted CDS
+   * update. When set, STRICT_DNS/LOGICAL_DNS clusters from CDS warm until their first resolution
+   * arrives through {@link DynamicConfig.setStaticEndpoints} (Envoy: a DNS cluster initialises after
+   * its first resolve); the server hands the list to its DnsDiscovery.
+   */
+  clustersChanged?(clusters: readonly Cluster[]): void;
 }
 
 /** Options of {@link startDynamicConfig}. */
@@ -63,7 +70,10 @@ export interface DynamicConfig {
   adminView(): DynamicAdminView;
   /** Main-thread stats (`control_plane.*`, `cluster_manager.cds.*`, `listener_manager.lds.*`, `cluster.<name>.update_*`); attach to the aggregator. */
   readonly stats: StatsStore;
-  /** Endpoints resolved outside xDS (STRICT_DNS clusters), kept in whole snapshots. */
+  /**
+   * Endpoints resolved outside xDS (STRICT_DNS/LOGICAL_DNS clusters, static or from CDS), kept in
+   * whole snapshots; the first one of a warming CDS cluster publishes it.
+   */
   setStaticEndpoints(cluster: string, cla: ClusterLoadAssignment): void;
   /** Ends every subscription. */
   stop(): void;
@@ -126,6 +136,10 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     if (hcms(l).length === 0) throw new Error(`listener "${name}": no envoy.filters.network.http_connection_manager in its filter chains`);
   };
   const staticEndpoints: Record<string, ClusterLoadAssignment> = { ...baseSnapshot.endpoints };
+  const isDns = (c: Cluster): boolean => c.type === 'STRICT_DNS' || c.type === 'LOGICAL_DNS';
+  /** DNS clusters from CDS warm on their first resolution only when someone resolves them. */
+  const dnsWarms = hooks.clustersChanged !== undefined;
+  let cdsChanged = false;
   const named = new Map<string, NamedSub>();
   /** `${kind}|${name}` → initial-fetch timer (null: waits forever). */
   const awaiting = new Map<string, NodeJS.Timeout | null>();
@@ -162,7 +176,7 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
   };
   const known = (kind: 'eds' | 'rds', name: string): boolean => (kind === 'eds' ? eds.items.has(name) : rds.items.has(name)) || timedOut.has(`${kind}|${name}`);
 
-  const watchFor = (cache: ResourceCache<unknown>, names: () => string[] | null, after: (r: { changed: string[]; names: string[] }) => void) => ({
+  const watchFor = (cache: ResourceCache<unknown>, names: () => string[] | null, after: (r: { changed: string[]; removed: string[]; names: string[] }) => void) => ({
     typeUrl: cache.typeUrl,
     names,
     onResponse: (resources: unknown[], v: string): string | null => {
@@ -247,11 +261,14 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     }
   };
 
+  /** A CDS cluster that waits for its endpoints (EDS assignment, or first DNS resolution). */
+  const isWarming = (c: Cluster): boolean => (c.type === 'EDS' ? !known('eds', edsServiceName(c)) : dnsWarms && isDns(c) && staticEndpoints[c.name] === undefined);
+
   const build = (): ConfigSnapshot => {
     const clusters = [...baseSnapshot.clusters];
     const warming: string[] = [];
     for (const { resource: c } of cds.items.values()) {
-      if (c.type === 'EDS' && !known('eds', edsServiceName(c))) warming.push(c.name);
+      if (isWarming(c)) warming.push(c.name);
       else clusters.push(c);
     }
     const endpoints: Record<string, ClusterLoadAssignment> = { ...staticEndpoints };
@@ -274,10 +291,19 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     flushQueued = false;
     if (stopped) return;
     reconcile();
+    if (cdsChanged && hooks.clustersChanged) {
+      cdsChanged = false;
+      const all = [...baseSnapshot.clusters, ...[...cds.items.values()].map((e) => e.resource)];
+      const names = new Set(all.map((c) => c.name));
+      for (const n of Object.keys(staticEndpoints)) if (!names.has(n) && !(n in baseSnapshot.endpoints)) delete staticEndpoints[n];
+      hooks.clustersChanged(all); // may resolve synchronously in tests: setStaticEndpoints re-schedules
+    }
     const next = build();
     if (!isReady) {
       built = next;
-      if (awaiting.size === 0) {
+      // DNS clusters from CDS count as warming for the initial fetch only when they are resolved.
+      const dnsWaiting = dnsWarms && [...cds.items.values()].some((e) => isDns(e.resource) && isWarming(e.resource));
+      if (awaiting.size === 0 && !dnsWaiting) {
         isReady = true;
         published = built;
         log.info(`initial xDS fetch done: ${cds.items.size} dynamic cluster(s), ${lds.items.size} dynamic listener(s), ${eds.items.size} endpoint assignment(s), ${rds.items.size} route configuration(s)`);
@@ -305,7 +331,10 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
   const dyn = bootstrap.dynamic_resources;
   if (dyn?.cds_config) {
     await_('cds|*', initialFetchTimeoutMs(dyn.cds_config));
-    client.subscribe(resolveConfigSource(bootstrap, dyn.cds_config, 'dynamic_resources.cds_config'), watchFor(cds as ResourceCache<unknown>, () => null, () => arrived('cds|*')));
+    client.subscribe(resolveConfigSource(bootstrap, dyn.cds_config, 'dynamic_resources.cds_config'), watchFor(cds as ResourceCache<unknown>, () => null, (r) => {
+      arrived('cds|*');
+      if (r.changed.length > 0 || r.removed.length > 0) cdsChanged = true;
+    }));
   }
   if (dyn?.lds_config) {
     await_('lds|*', initialFetchTimeoutMs(dyn.lds_config));
@@ -318,11 +347,16 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     stats,
     isReady: () => isReady,
     current: () => (isReady ? published ?? built : build()),
-    configDump: () => buildDynamicDump({ cds, lds, rds, eds }, (name) => cds.get(name)?.type !== 'EDS' || known('eds', edsServiceName(cds.get(name)!))),
+    configDump: () => buildDynamicDump({ cds, lds, rds, eds }, (name) => {
+      const c = cds.get(name);
+      return c === undefined || !isWarming(c);
+    }),
     adminView: () => adminView({ cds, lds, rds, eds }),
     setStaticEndpoints: (name, cla) => {
+      const wasWarming = cds.get(name) !== undefined && isWarming(cds.get(name)!);
       staticEndpoints[name] = cla;
-      if (published) published = { ...published, endpoints: { ...published.endpoints, [name]: cla } };
+      if (published && !wasWarming) published = { ...published, endpoints: { ...published.endpoints, [name]: cla } };
+      if (wasWarming) schedule(); // the cluster joins the next snapshot
     },
     stop: () => {
       stopped = true;

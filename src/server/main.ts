@@ -204,6 +204,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
         snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, [name]: cla } };
         supervisor?.publishEndpoints(name, cla);
       },
+      clustersChanged: (all) => dns.setClusters(all), // STRICT_DNS/LOGICAL_DNS clusters from CDS
     }, { version: VERSION });
     await dyn.ready;
     snapshot = dyn.current();

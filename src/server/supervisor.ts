@@ -74,9 +74,14 @@ export class Supervisor {
     return this.whenAllReady();
   }
 
+  private startReject: ((e: Error) => void) | null = null;
+
   private whenAllReady(): Promise<void> {
     if (this.slots.every((s) => s.ready)) return Promise.resolve();
-    return new Promise((r) => this.readyWaiters.push(r));
+    return new Promise((resolve, reject) => {
+      this.readyWaiters.push(resolve);
+      this.startReject = reject;
+    });
   }
 
   private launch(slot: WorkerSlot): void {
@@ -107,6 +112,16 @@ export class Supervisor {
         slot.ready = false;
         this.stats.retireWorker(slot.id);
         if (this.stopping) return;
+        if (this.startReject !== null) {
+          // A worker that fails before every worker is up (a listener cannot bind, bad config):
+          // startup fails, as Envoy exits when a listener cannot be created.
+          const reject = this.startReject;
+          this.startReject = null;
+          this.stopping = true;
+          void this.pool.destroy();
+          reject(err);
+          return;
+        }
         slot.restarts++;
         this.restarts++;
         log.error(`worker_${slot.id} crashed: ${err.message}; starting a replacement (restart #${slot.restarts})`);
@@ -122,6 +137,7 @@ export class Supervisor {
         slot.ports = m.ports;
         log.debug(`worker_${slot.id} ready`);
         if (this.slots.every((s) => s.ready)) {
+          this.startReject = null;
           const w = this.readyWaiters;
           this.readyWaiters = [];
           for (const r of w) r();

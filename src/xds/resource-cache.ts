@@ -16,6 +16,8 @@ export interface CachedResource<T> {
   lastUpdatedMs: number;
   /** JSON of `resource`, to tell changes from re-sends. */
   json: string;
+  /** JSON of the resource as it arrived (before validation): an identical re-send skips validation. */
+  raw?: string;
 }
 
 /** The last rejected update (envoy.admin.v3.UpdateFailureState). */
@@ -57,10 +59,21 @@ export class ResourceCache<T> {
    */
   accept(resources: readonly unknown[], version: string, nowMs = Date.now()): AcceptResult | string {
     const parsed = new Map<string, T>();
+    const raws = new Map<string, string>();
     const errors: string[] = [];
     const failed: string[] = [];
     for (const raw of resources) {
       const name = resourceNameOf(this.typeUrl, raw) ?? '';
+      // State of the world re-sends every resource: one accepted before, byte for byte the same,
+      // is not validated again (validation costs ~0.2 ms per ClusterLoadAssignment).
+      const rawJson = JSON.stringify(raw);
+      const prev = this.items.get(name);
+      if (prev !== undefined && prev.raw === rawJson && name !== '' && !parsed.has(name)) {
+        parsed.set(name, prev.resource);
+        raws.set(name, rawJson);
+        continue;
+      }
+      raws.set(name, rawJson);
       try {
         if (typeof raw === 'object' && raw !== null && !('@type' in raw)) (raw as Record<string, unknown>)['@type'] = this.typeUrl;
         const { resource } = validateResource<T>(this.typeUrl, fromProtoAny(raw));
@@ -81,10 +94,15 @@ export class ResourceCache<T> {
     }
     const result: AcceptResult = { changed: [], removed: [], names: [...parsed.keys()] };
     for (const [name, resource] of parsed) {
-      const json = JSON.stringify(resource);
       const old = this.items.get(name);
-      if (old?.json === json) continue;
-      this.items.set(name, { resource, version, lastUpdatedMs: nowMs, json });
+      const raw = raws.get(name);
+      if (old !== undefined && old.resource === resource) continue; // identical re-send
+      const json = JSON.stringify(resource);
+      if (old?.json === json) {
+        old.raw = raw;
+        continue;
+      }
+      this.items.set(name, { resource, version, lastUpdatedMs: nowMs, json, raw });
       result.changed.push(name);
     }
     if (this.wildcard) {

@@ -11,6 +11,7 @@
 import { EventEmitter } from 'node:events';
 import * as grpc from '@grpc/grpc-js';
 import { canonicalResourceType, resourceNameOf, TYPE_URLS, type ResourceTypeUrl } from '../config/resource';
+import { lookupTypeUrl } from '../config/proto-descriptors';
 import { toProtoResource } from './proto-json';
 import { xdsMethods, type DiscoveryRequest, type DiscoveryResponse } from './protos';
 
@@ -41,6 +42,26 @@ interface ActiveStream {
   types: Map<string, StreamTypeState>;
 }
 
+/**
+ * A resource as an Any with its bytes encoded once (`{type_url, value}`), so that a push re-sending
+ * 1,000 unchanged resources does not re-encode them; falls back to the object form (packed by
+ * grpc-js on each send) when the type is not in the descriptors.
+ */
+function encodeResource(t: ResourceTypeUrl, resource: unknown): unknown {
+  const obj = toProtoResource(t, resource) as Record<string, unknown>;
+  const type = lookupTypeUrl(t);
+  if (!type) return obj;
+  const { '@type': _, ...fields } = obj;
+  return { type_url: t, value: Buffer.from(type.encode(type.fromObject(fields)).finish()) };
+}
+
+/** One resource as served: its JSON (to tell changes) and its encoded form, made once on first send. */
+interface ServedResource {
+  resource: unknown;
+  json: string;
+  proto: unknown;
+}
+
 const WILDCARD_TYPES = new Set<string>([TYPE_URLS.listener, TYPE_URLS.cluster]);
 const SERVICE_OF: Record<ResourceTypeUrl, RecordedRequest['service']> = {
   [TYPE_URLS.listener]: 'lds',
@@ -56,7 +77,7 @@ const SERVICE_OF: Record<ResourceTypeUrl, RecordedRequest['service']> = {
 export class XdsServer extends EventEmitter {
   private readonly server = new grpc.Server();
   private readonly streams = new Set<ActiveStream>();
-  private readonly resources = new Map<string, { version: string; items: Map<string, unknown>; json: string }>();
+  private readonly resources = new Map<string, { version: string; items: Map<string, ServedResource>; json: string }>();
   private nextStream = 1;
   private nextNonce = 1;
   private versionCounter = 0;
@@ -109,11 +130,20 @@ export class XdsServer extends EventEmitter {
   setResources(typeUrl: string, resources: readonly unknown[]): string {
     const t = canonicalResourceType(typeUrl);
     if (!t) throw new Error(`unsupported resource type ${typeUrl}`);
-    const json = JSON.stringify(resources);
     const cur = this.resources.get(t)!;
+    // Unchanged resources keep their converted form: a push of one changed resource among 1,000
+    // converts one (the conversion is ~0.3 ms per ClusterLoadAssignment).
+    const items = new Map<string, ServedResource>();
+    const parts: string[] = [];
+    for (const r of resources) {
+      const j = JSON.stringify(r);
+      parts.push(j);
+      const name = resourceNameOf(t, r) ?? `#${items.size}`;
+      const old = cur.items.get(name);
+      items.set(name, { resource: r, json: j, proto: old !== undefined && old.json === j ? old.proto : undefined });
+    }
+    const json = `[${parts.join(',')}]`;
     if (cur.json === json && cur.version !== '') return cur.version;
-    const items = new Map<string, unknown>();
-    for (const r of resources) items.set(resourceNameOf(t, r) ?? `#${items.size}`, r);
     const next = { version: String(++this.versionCounter), items, json };
     this.resources.set(t, next);
     for (const s of this.streams) if (s.types.has(t)) this.send(s, t);
@@ -165,12 +195,13 @@ export class XdsServer extends EventEmitter {
   private send(s: ActiveStream, t: ResourceTypeUrl): void {
     const st = s.types.get(t)!;
     const cur = this.resources.get(t)!;
-    const list: unknown[] = [];
+    const list: ServedResource[] = [];
     if (st.names === null) for (const r of cur.items.values()) list.push(r);
-    else for (const n of st.names) if (cur.items.has(n)) list.push(cur.items.get(n));
+    else for (const n of st.names) if (cur.items.has(n)) list.push(cur.items.get(n)!);
+    const resources = list.map((r) => (r.proto === undefined ? (r.proto = encodeResource(t, r.resource)) : r.proto));
     const nonce = String(this.nextNonce++);
     st.lastNonce = nonce;
-    s.call.write({ version_info: cur.version, type_url: t, nonce, resources: list.map((r) => toProtoResource(t, r)) });
+    s.call.write({ version_info: cur.version, type_url: t, nonce, resources });
   }
 
   /** Stops serving: open streams are cancelled. */

@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { httpGet, seedStaticFixed, startProxy, startUpstream, v3Config, waitFor, writeConfig, type Upstream } from './harness';
+import * as net from 'node:net';
+import { httpGet, runAttache, seedStaticFixed, startProxy, startUpstream, v3Config, waitFor, writeConfig, type Upstream } from './harness';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -138,4 +139,24 @@ test('access_log writes Envoy\'s default format', async () => {
   await httpGet(proxy.port, '/logged?x=1', { 'user-agent': 'ua-test', 'x-request-id': 'rid-1' });
   const line = await waitFor(() => (fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : ''), 5000, 'access log line');
   assert.match(line, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] "GET \/logged\?x=1 HTTP\/1\.1" 200 - 0 1 \d+ \d+ "-" "ua-test" "rid-1" "127\.0\.0\.1:\d+" "127\.0\.0\.1:\d+"\n$/);
+});
+
+test('without SO_REUSEPORT (no addon, Node 20) attache runs one worker and says so loudly', async () => {
+  const [a, b] = await upstreams();
+  const proxy = await startProxy(['-c', writeConfig(seedStaticFixed([a.port, b.port])), '--concurrency', '2'], { ATTACHE_NATIVE: '0' });
+  cleanup.push(() => proxy.stop());
+  assert.match(proxy.output(), /SO_REUSEPORT is unavailable/);
+  assert.match(proxy.output(), /serving with 1 worker\(s\)/);
+  assert.equal((await httpGet(proxy.port, '/')).status, 200);
+});
+
+test('a listener that cannot bind fails startup with the address and errno, exit 1', async () => {
+  const busy = net.createServer().listen(0, '127.0.0.1');
+  await new Promise((r) => busy.once('listening', r));
+  const port = (busy.address() as net.AddressInfo).port;
+  cleanup.push(async () => busy.close());
+  const y = seedStaticFixed([1, 2], { listenerPort: port });
+  const r = await runAttache(['-c', writeConfig(y), '--concurrency', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`listener_0 \\(127\\.0\\.0\\.1:${port}\\): bind 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
 });
