@@ -264,6 +264,8 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
   /** A CDS cluster that waits for its endpoints (EDS assignment, or first DNS resolution). */
   const isWarming = (c: Cluster): boolean => (c.type === 'EDS' ? !known('eds', edsServiceName(c)) : dnsWarms && isDns(c) && staticEndpoints[c.name] === undefined);
 
+  let edsMemo = new Map<string, { src: ClusterLoadAssignment; out: ClusterLoadAssignment }>();
+
   const build = (): ConfigSnapshot => {
     const clusters = [...baseSnapshot.clusters];
     const warming: string[] = [];
@@ -272,11 +274,18 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
       else clusters.push(c);
     }
     const endpoints: Record<string, ClusterLoadAssignment> = { ...staticEndpoints };
+    const memo = new Map<string, { src: ClusterLoadAssignment; out: ClusterLoadAssignment }>();
     for (const c of clusters) {
       if (c.type !== 'EDS') continue;
       const cla = eds.get(edsServiceName(c));
-      if (cla) endpoints[c.name] = { ...cla, cluster_name: c.name };
+      if (!cla) continue;
+      // Same object while the assignment is unchanged: flush() compares by identity first.
+      let m = edsMemo.get(c.name);
+      if (m === undefined || m.src !== cla) m = { src: cla, out: { ...cla, cluster_name: c.name } };
+      memo.set(c.name, m);
+      endpoints[c.name] = m.out;
     }
+    edsMemo = memo;
     const listeners = [...baseSnapshot.listeners];
     for (const { resource: l } of lds.items.values()) {
       if (hcms(l).every((h) => !h.rds || known('rds', h.rds.route_config_name))) listeners.push(l);
@@ -312,7 +321,17 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
       return;
     }
     const prev = published ?? built;
-    const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+    // Unchanged resources keep their objects (ResourceCache, edsMemo): identity first, JSON only
+    // for what differs (an EDS update among 1,000 clusters compares one assignment).
+    const same = (a: unknown, b: unknown): boolean => {
+      if (a === b) return true;
+      if (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i])) return true;
+      if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a)) {
+        const ka = Object.keys(a);
+        if (ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, unknown>)[k] === (b as Record<string, unknown>)[k])) return true;
+      }
+      return JSON.stringify(a) === JSON.stringify(b);
+    };
     const sameKeys = Object.keys(prev.endpoints).sort().join() === Object.keys(next.endpoints).sort().join();
     if (sameKeys && same(prev.clusters, next.clusters) && same(prev.listeners, next.listeners) && same(prev.routes, next.routes)) {
       next.version = prev.version;

@@ -128,9 +128,9 @@ test('ADS with LDS/RDS/CDS/EDS: listeners added and removed at run time, routes 
     server.setResources(TYPE_URLS.cluster, [edsCluster('web'), edsCluster('api')]);
     server.setResources(TYPE_URLS.endpoint, [cla('web', [a.port]), cla('api', [b.port])]);
     server.setResources(TYPE_URLS.route, [routeConfig('r1', 'api')]);
-    // (New connections: a kept-alive downstream connection keeps the HCM config it started with,
-    // see the report of issue 5.)
-    await waitFor(async () => (await get(p1)).body === 'b', 5000, 'route to api');
+    // RDS tables swap under stable per-worker providers: the kept-alive connection (opened before
+    // the change) sees the new route on its next request, as in Envoy.
+    await waitFor(async () => (await get(p1, agent)).body === 'b', 5000, 'route to api on the kept-alive connection');
 
     // Listener removed: it stops accepting.
     server.setResources(TYPE_URLS.listener, [listener('l1', p1, { rds: 'r1' })]);
