@@ -171,6 +171,7 @@ async function main(): Promise<void> {
             p50: none ? NaN : w.p50,
             p99: none ? NaN : w.p99,
             p999: none ? NaN : w.p999,
+            percentiles: none ? [] : w.percentiles,
             cpuUsPerReq: r && !none ? cpu / reqs : null,
             upstreamCpuUsPerReq: upCpu / reqs,
             peakRssKiB: peak,

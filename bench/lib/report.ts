@@ -18,6 +18,8 @@ export interface Sample {
   p50: number;
   p99: number;
   p999: number;
+  /** [percentile, ms] from wrk's latency histogram. */
+  percentiles?: Array<[number, number]>;
   /** Proxy tree utime+stime during the run / requests, µs; null for direct. */
   cpuUsPerReq: number | null;
   /** Upstream nginx utime+stime / requests, µs. */
@@ -42,6 +44,8 @@ export interface Row {
   p50: number;
   p99: number;
   p999: number;
+  /** Median over rounds of each [percentile, ms]. */
+  percentiles: Array<[number, number]>;
   cpuUsPerReq: number | null;
   peakRssMiB: number | null;
   /** Sum over all rounds: socket errors + status ≥ 400 (+ one per connection when none answered). */
@@ -99,6 +103,7 @@ export function aggregate(samples: Sample[], proxyOrder: string[]): Row[] {
       p50: median(g.map((s) => s.p50)),
       p99: median(g.map((s) => s.p99)),
       p999: median(g.map((s) => s.p999)),
+      percentiles: (g[0].percentiles ?? []).map(([p], i) => [p, median(g.map((s) => s.percentiles?.[i]?.[1] ?? NaN))] as [number, number]),
       cpuUsPerReq: cpu.length ? median(cpu) : null,
       peakRssMiB: rss.length ? median(rss) / 1024 : null,
       errors: g.reduce((a, s) => a + s.socketErrors + s.statusErrors, 0),
@@ -163,6 +168,7 @@ export function targets(rep: BenchReport): Array<{ target: string; measured: str
 export function renderMarkdown(rep: BenchReport): string {
   const L: string[] = [];
   L.push('# attache side-by-side bench', '');
+  L.push('Charts: [latest.svg](latest.svg) (CPU-µs per request and requests/s) and [latest-latency.svg](latest-latency.svg) (latency by percentile, 13-byte scenario).', '');
   L.push(`Command: \`${rep.command}\``, '');
   L.push(`Machine: ${Object.entries(rep.machine).map(([k, v]) => `${k} ${v}`).join('; ')}`, '');
   L.push(`Run: ${rep.startedAt}, ${rep.elapsedS.toFixed(0)} s; ${rep.settings.rounds} round(s) interleaved, ${rep.settings.durationS} s per run ${rep.settings.warmupS > 0 ? `after a ${rep.settings.warmupS} s warm-up` : 'with a 1 s warm-up per proxy start only'}; medians over rounds (errors summed).${rep.settings.quick ? ' **--quick: smoke check, not for comparison.**' : ''}`, '');
@@ -249,12 +255,63 @@ export function renderSvg(rep: BenchReport): string {
   return out.join('\n');
 }
 
+/**
+ * Latency by percentile for one scenario, one line per proxy (log-log: x in "nines",
+ * y in ms), from wrk's latency histogram: the shape of each proxy's tail at a glance.
+ */
+export function renderLatencySvg(rep: BenchReport, scenario = 'small'): string {
+  const rows = rep.rows.filter((r) => r.scenario === scenario && r.percentiles.length > 0);
+  const W = 760;
+  const H = 420;
+  const L = 60;
+  const T = 40;
+  const R = 170;
+  const B = 50;
+  const pw = W - L - R;
+  const ph = H - T - B;
+  const nines = (p: number): number => -Math.log10(Math.max(1e-5, 1 - p / 100)); // 50 → 0.3, 99 → 2, 99.99 → 4
+  const xmax = 5;
+  const vals = rows.flatMap((r) => r.percentiles.filter(([p]) => p < 100).map(([, v]) => v)).filter((v) => Number.isFinite(v) && v > 0);
+  const ymin = Math.max(0.01, Math.min(...vals, 1));
+  const ymax = Math.max(...vals, 1);
+  const ly = (v: number): number => T + ph - ((Math.log10(Math.max(v, ymin)) - Math.log10(ymin)) / (Math.log10(ymax) - Math.log10(ymin) || 1)) * ph;
+  const lx = (p: number): number => L + (Math.min(nines(p), xmax) / xmax) * pw;
+  const colors = ['#3b6fb6', '#e08a2c', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const out: string[] = [];
+  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="11">`);
+  out.push(`<rect width="100%" height="100%" fill="white"/>`);
+  const title = rep.scenarios.find((s) => s.name === scenario)?.title ?? scenario;
+  out.push(`<text x="10" y="18" font-size="13" font-weight="bold">Latency by percentile: ${esc(title)} (wrk histogram, medians over rounds)</text>`);
+  out.push(`<rect x="${L}" y="${T}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
+  for (const p of [50, 90, 99, 99.9, 99.99, 99.999]) {
+    const x = lx(p);
+    out.push(`<line x1="${x.toFixed(1)}" y1="${T}" x2="${x.toFixed(1)}" y2="${T + ph}" stroke="#eee"/><text x="${x.toFixed(1)}" y="${T + ph + 14}" text-anchor="middle">p${p}</text>`);
+  }
+  for (let e = Math.floor(Math.log10(ymin)); e <= Math.ceil(Math.log10(ymax)); e++) {
+    const v = 10 ** e;
+    if (v < ymin / 1.0001 || v > ymax * 1.0001) continue;
+    const y = ly(v);
+    out.push(`<line x1="${L}" y1="${y.toFixed(1)}" x2="${L + pw}" y2="${y.toFixed(1)}" stroke="#eee"/><text x="${L - 4}" y="${(y + 4).toFixed(1)}" text-anchor="end">${v >= 1 ? v : v.toFixed(2)} ms</text>`);
+  }
+  out.push(`<text x="${L + pw / 2}" y="${H - 12}" text-anchor="middle">percentile (log scale of 1/(1-p))</text>`);
+  rows.forEach((r, i) => {
+    const c = colors[i % colors.length];
+    const pts = r.percentiles.filter(([p, v]) => p < 100 && Number.isFinite(v) && v > 0).map(([p, v]) => `${lx(p).toFixed(1)},${ly(v).toFixed(1)}`);
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    out.push(`<rect x="${L + pw + 12}" y="${T + i * 16}" width="10" height="10" fill="${c}"/><text x="${L + pw + 26}" y="${T + i * 16 + 9}">${esc(r.proxy)}</text>`);
+  });
+  out.push('</svg>');
+  return out.join('\n');
+}
+
 /** Writes latest.md, latest.json and latest.svg into `dir`; returns their paths. */
 export function writeReport(dir: string, rep: BenchReport): string[] {
   mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'latest.md'), join(dir, 'latest.json'), join(dir, 'latest.svg')];
+  const files = [join(dir, 'latest.md'), join(dir, 'latest.json'), join(dir, 'latest.svg'), join(dir, 'latest-latency.svg')];
   writeFileSync(files[0], renderMarkdown(rep));
   writeFileSync(files[1], JSON.stringify({ ...rep, targets: targets(rep) }, null, 2) + '\n');
   writeFileSync(files[2], renderSvg(rep));
+  writeFileSync(files[3], renderLatencySvg(rep));
   return files;
 }

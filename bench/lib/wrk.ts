@@ -19,6 +19,8 @@ export interface WrkResult {
   p50: number;
   p99: number;
   p999: number;
+  /** The latency distribution: [percentile, ms] at {@link CHART_PERCENTILES}. */
+  percentiles: Array<[number, number]>;
   /** Socket errors (connect + read + write + timeout). */
   socketErrors: number;
   /** Responses with status ≥ 400. */
@@ -43,12 +45,18 @@ export interface WrkOptions {
   timeoutS?: number;
 }
 
+/** Percentiles sampled from wrk's latency histogram for the latency chart. */
+export const CHART_PERCENTILES = [10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100];
+const PCTS = CHART_PERCENTILES.join(', ');
+
 const DONE = `
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p99":%d,"p999":%d}\\n',
+  local pcts = {}
+  for _, p in ipairs({${PCTS}}) do pcts[#pcts + 1] = string.format('[%s,%d]', p, latency:percentile(p)) end
+  io.write(string.format('WRKJSON {"requests":%d,"duration_us":%d,"bytes":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p99":%d,"p999":%d,"pcts":[%s]}\\n',
     summary.requests, summary.duration, summary.bytes, e.connect, e.read, e.write, e.status, e.timeout,
-    latency:percentile(50), latency:percentile(99), latency:percentile(99.9)))
+    latency:percentile(50), latency:percentile(99), latency:percentile(99.9), table.concat(pcts, ',')))
 end
 `;
 
@@ -83,6 +91,7 @@ export function parseWrkOutput(out: string): WrkResult {
     p50: j.p50 / 1000,
     p99: j.p99 / 1000,
     p999: j.p999 / 1000,
+    percentiles: ((j as unknown as { pcts?: Array<[number, number]> }).pcts ?? []).map(([p, us]) => [p, us / 1000] as [number, number]),
     socketErrors: j.connect + j.read + j.write + j.timeout,
     statusErrors: j.status,
     bytesPerSec: j.bytes / durationS,
