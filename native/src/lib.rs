@@ -275,6 +275,24 @@ unsafe extern "C" fn js_close_fd(env: napi_env, info: napi_callback_info) -> nap
     }
 }
 
+/// `listenFd(fd, backlog)`: listen(2) again on a listening socket to set its accept queue length.
+/// Node's `server.listen({fd})` calls listen with its default backlog (511) and ignores the option.
+unsafe extern "C" fn js_listen_fd(env: napi_env, info: napi_callback_info) -> napi_value {
+    let (a, _) = args::<2>(env, info);
+    let fd = match int_arg(env, a[0], 0.0, 2147483647.0) {
+        Some(fd) => fd as i32,
+        None => return throw(env, b'r', "ERR_OUT_OF_RANGE", "fd must be a non-negative integer"),
+    };
+    let backlog = match int_arg(env, a[1], 1.0, 65535.0) {
+        Some(b) => b as i32,
+        None => return throw(env, b'r', "ERR_OUT_OF_RANGE", "backlog must be an integer in 1..65535"),
+    };
+    match socket::listen_fd(fd, backlog) {
+        Ok(()) => undefined(env),
+        Err(e) => sock_error(env, e, &format!("fd {}", fd)),
+    }
+}
+
 fn method(
     name: &'static [u8],
     f: unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
@@ -298,6 +316,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         method(b"reusePortSocket\0", js_reuse_port_socket),
         method(b"localPort\0", js_local_port),
         method(b"closeFd\0", js_close_fd),
+        method(b"listenFd\0", js_listen_fd),
         method(b"xxhash64\0", js_xxhash64),
         method(b"xxhash64Into\0", js_xxhash64_into),
         method(b"xxhash64Lo32\0", js_xxhash64_lo32),

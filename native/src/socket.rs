@@ -134,6 +134,20 @@ pub fn close_fd(fd: i32) -> Result<(), SockError> {
     Ok(())
 }
 
+/// listen(2) on an already listening socket: updates its backlog.
+#[cfg(target_os = "linux")]
+pub fn listen_fd(fd: i32, backlog: i32) -> Result<(), SockError> {
+    if unsafe { sys::listen(fd, backlog) } != 0 {
+        return Err(SockError { op: "listen", errno: errno() });
+    }
+    Ok(())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn listen_fd(_: i32, _: i32) -> Result<(), SockError> {
+    Err(SockError { op: "listen", errno: 38 })
+}
+
 // Other platforms: the hash functions still work; the socket functions report ENOSYS.
 #[cfg(not(target_os = "linux"))]
 pub fn reuse_port_socket(_: IpAddr, _: u16, _: bool, _: i32) -> Result<i32, SockError> {

@@ -16,7 +16,7 @@ import { DownstreamConnection } from '../http/connection-manager';
 import type { WorkerServices } from '../http/filter';
 import { compileHcm, type HcmConfig } from '../http/hcm-config';
 import { listenerStats, listenerStatName, type ListenerStats } from '../stats/common-stats';
-import { reusePortSocket } from '../native';
+import { listenFd, reusePortSocket } from '../native';
 
 const log = logger('listener');
 
@@ -125,7 +125,15 @@ class ActiveListener {
     const { address, port } = this.config;
     if (mode === 'native-addon') {
       const fd = reusePortSocket!(address, port, true, LISTEN_BACKLOG);
-      // Node calls listen() again on the fd: pass the backlog, or it shrinks to its default 511.
+      // Node calls listen() again on the fd with its default backlog (511, the option is ignored
+      // for fds): set ours back once it listens.
+      this.server.once('listening', () => {
+        try {
+          listenFd?.(fd, LISTEN_BACKLOG);
+        } catch (err) {
+          log.warn(`listener ${this.config.name}: could not set backlog ${LISTEN_BACKLOG}: ${(err as Error).message}`);
+        }
+      });
       this.server.listen({ fd, backlog: LISTEN_BACKLOG } as net.ListenOptions);
     } else if (mode === 'node-reuseport') {
       this.server.listen({ host: address, port, backlog: LISTEN_BACKLOG, reusePort: true } as net.ListenOptions);

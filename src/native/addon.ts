@@ -10,6 +10,8 @@ export interface NativeAddon {
   reusePortSocket(address: string, port: number, listen: boolean, backlog: number): number;
   localPort(fd: number): number;
   closeFd(fd: number): void;
+  /** listen(2) again to set the backlog (optional: older builds of the addon lack it). */
+  listenFd?(fd: number, backlog: number): void;
   xxhash64(data: string | Uint8Array, seed?: number | bigint): bigint;
   xxhash64Into(data: string | Uint8Array, seed: number | bigint | undefined, out: Uint32Array): void;
   xxhash64Lo32(data: string | Uint8Array, seed?: number | bigint): number;

@@ -65,6 +65,14 @@ export const localPort: ((fd: number) => number) | undefined = addon ? (fd) => a
 export const closeFd: ((fd: number) => void) | undefined = addon ? (fd) => addon.closeFd(fd) : undefined;
 
 /**
+ * Sets the accept-queue length of a listening socket (listen(2) again). Node's
+ * `server.listen({ fd })` re-listens with its default backlog of 511 and ignores the option.
+ * @throws Error with `code` = errno name; undefined when the addon is absent.
+ */
+export const listenFd: ((fd: number, backlog: number) => void) | undefined =
+  addon && typeof addon.listenFd === 'function' ? (fd, backlog) => addon.listenFd!(fd, backlog) : undefined;
+
+/**
  * Reserves a port for a reuseport group: a bound, NOT listening socket (takes no connections).
  * Main calls it with port 0 to learn a free port, workers bind that port with
  * {@link reusePortSocket}, and main closes the reservation with {@link closeFd} when done.
