@@ -8,7 +8,7 @@
  */
 
 import { ConfigError } from '../common/errors';
-import type { Bootstrap, ConfigSnapshot } from './model';
+import type { Bootstrap } from './model';
 import { mergeTrees, parseYaml, posOf, readConfigFile } from './load';
 import { lookupMessage } from './proto-descriptors';
 import { walkRoot } from './proto-schema';

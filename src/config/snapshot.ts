@@ -23,7 +23,8 @@ export function needsDynamicConfig(b: Bootstrap): boolean {
   return (b.static_resources?.listeners ?? []).some((l) => hcms(l).some((h) => h.rds !== undefined));
 }
 
-function hcms(l: Listener): HttpConnectionManager[] {
+/** The HTTP connection managers of a listener's filter chains (and default chain). */
+export function hcms(l: Listener): HttpConnectionManager[] {
   const out: HttpConnectionManager[] = [];
   for (const fc of [...(l.filter_chains ?? []), ...(l.default_filter_chain ? [l.default_filter_chain] : [])]) {
     for (const f of fc.filters ?? []) {

@@ -16,7 +16,7 @@
  */
 import { logger } from '../common/logger';
 import { TYPE_URLS } from '../config/resource';
-import type { Bootstrap, Cluster, ClusterLoadAssignment, ConfigSnapshot, HttpConnectionManager, Listener, RouteConfiguration } from '../config/model';
+import type { Bootstrap, Cluster, ClusterLoadAssignment, ConfigSnapshot, Listener, RouteConfiguration } from '../config/model';
 import { StatsStore } from '../stats/store';
 import { validateClusterLb } from '../upstream/cluster/cluster-manager';
 import { initialFetchTimeoutMs, resolveConfigSource, sourceKey, type ResolvedSource } from '../xds/config-source';
@@ -88,17 +88,8 @@ export function activeDynamicConfig(): DynamicConfig | null {
 
 /** True when the bootstrap has dynamic resources or an EDS cluster / RDS route to subscribe. */
 export { needsDynamicConfig } from '../config/snapshot';
+import { hcms } from '../config/snapshot';
 
-function hcms(l: Listener): HttpConnectionManager[] {
-  const out: HttpConnectionManager[] = [];
-  for (const fc of [...(l.filter_chains ?? []), ...(l.default_filter_chain ? [l.default_filter_chain] : [])]) {
-    for (const f of fc.filters ?? []) {
-      const t = f.typed_config?.['@type'];
-      if (typeof t === 'string' && t.endsWith('.HttpConnectionManager')) out.push(f.typed_config as unknown as HttpConnectionManager);
-    }
-  }
-  return out;
-}
 
 interface NamedSub {
   kind: 'eds' | 'rds';
