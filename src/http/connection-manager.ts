@@ -282,7 +282,9 @@ export class DownstreamConnection implements Http1Handler {
 
   onMessageComplete(trailers: string[] | null): boolean {
     const s = this.stream;
-    if (s === null) return false;
+    // No stream: its response went out already. A closing connection parses nothing more (no
+    // pipelined request after it may reach an upstream).
+    if (s === null) return this.closeAfterResponse;
     s.requestComplete = true;
     if (!s.responseComplete) {
       if (trailers !== null && trailers.length > 0) s.decodeTrailers(trailers);
@@ -301,11 +303,15 @@ export class DownstreamConnection implements Http1Handler {
 
   /** Called by the stream when its response has been fully written (or the stream was reset). */
   onStreamComplete(s: ActiveStream): void {
-    if (!s.requestComplete) {
-      // Response finished before the request: HTTP/1.1 cannot re-synchronise, close after the write.
+    // A request without a body whose response was sent from inside the parser's callbacks (a local
+    // reply to its head) is complete as soon as llhttp reaches the end of its head, within this
+    // execute(): onMessageComplete finishes it, and the connection stays usable.
+    const completesInThisExecute = this.inExecute && (s.requestComplete || s.headersOnly);
+    if (!s.requestComplete && !completesInThisExecute) {
+      // Response finished before the request body: HTTP/1.1 cannot re-synchronise, close after the write.
       this.closeAfterResponse = true;
     }
-    if (this.inExecute && s.requestComplete) return; // onMessageComplete finishes it
+    if (completesInThisExecute) return;
     this.finishStream(s);
     if (!this.inExecute) this.resumeParsing();
   }
