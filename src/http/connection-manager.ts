@@ -43,6 +43,8 @@ export class DownstreamConnection implements Http1Handler {
   draining = false;
   /** The socket is corked until the next tick (see writeResponseHead). */
   corked = false;
+  /** The current request's Upgrade (h2c) was dropped: llhttp will still stop at its end. */
+  private droppedUpgrade = false;
   /** After a successful upgrade, raw bytes go to the tunnel. */
   tunnel: TunnelSink | null = null;
   readonly remoteAddress: string;
@@ -110,6 +112,14 @@ export class DownstreamConnection implements Http1Handler {
         this.closeAfterResponse = true; // after a tunnel or a refused upgrade, the connection ends
         this.tunnel = s;
         s.onUpgradeRequestBytes(rest);
+      } else if (this.droppedUpgrade) {
+        // An upgrade header we dropped (h2c): the request went on as HTTP/1.1; what follows is the
+        // next pipelined request. llhttp resumes as HTTP after resume().
+        this.droppedUpgrade = false;
+        if (rest.length > 0) this.pending = this.pending ? Buffer.concat([rest, this.pending]) : rest;
+        this.parserPaused = true;
+        if (this.stream === null) this.resumeParsing();
+        else this.readDisable(true);
       } else if (s === null) {
         // Upgrade refused and answered already: close.
         this.closeAfterResponse = true;
@@ -253,7 +263,11 @@ export class DownstreamConnection implements Http1Handler {
     // Upgrade (WebSocket etc.): allowed per HCM upgrade_configs, overridable per route.
     let upgradeType: string | null = null;
     if (upgrade && method !== 'CONNECT' && upgradeValue !== undefined && hasToken(connection, 'upgrade')) {
-      upgradeType = upgradeValue.toLowerCase(); // the router re-adds Connection/Upgrade upstream
+      const t = upgradeValue.toLowerCase();
+      // `Upgrade: h2c` (curl --http2, Java's HttpClient) is dropped and the request served as
+      // HTTP/1.1, as Envoy's HTTP/1 codec does ("removing unsupported h2c upgrade headers").
+      if (t !== 'h2c') upgradeType = t; // the router re-adds Connection/Upgrade upstream
+      else this.droppedUpgrade = true;
     }
     // Expect: 100-continue is answered by the proxy and not forwarded (Envoy's default,
     // proxy_100_continue: false); other expectations are forwarded.

@@ -289,3 +289,13 @@ test('an http.Agent with keep-alive sees the same upstream connection reused', a
   for (let i = 0; i < 5; i++) assert.equal(await get(), 'A /reuse');
   agent.destroy();
 });
+
+test('Upgrade: h2c is dropped and the request served as HTTP/1.1 (Envoy), keep-alive and pipelining intact', async () => {
+  const before = a.seen.length;
+  const h2c = 'GET /h2c HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQCAAAAAAIAAAAA\r\n\r\n';
+  const r = await rawRequest(proxy.port, `${h2c}GET /after-h2c HTTP/1.1\r\nHost: x\r\n\r\n`, { count: 2 });
+  assert.deepEqual(r.responses.map((x) => [x.status, x.body.toString()]), [[200, 'A /h2c'], [200, 'A /after-h2c']]);
+  assert.equal(a.seen[before].headers.upgrade, undefined);
+  assert.equal(a.seen[before].headers['http2-settings'], undefined);
+  assert.equal(r.closed, false);
+});
