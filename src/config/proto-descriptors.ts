@@ -101,9 +101,22 @@ export function typeName(t: protobuf.Type | protobuf.Enum): string {
   return t.fullName.startsWith('.') ? t.fullName.slice(1) : t.fullName;
 }
 
-/** The value of one PGV option on a field (`'string.min_len'` → `(validate.rules).string.min_len`). */
+/**
+ * The value of one PGV option on a field (`'string.min_len'` → `(validate.rules).string.min_len`).
+ * protobufjs flattens options into `options` but drops empty messages (`duration = {gt: {}}`, i.e.
+ * "greater than zero"), so those are read from `parsedOptions`.
+ */
 export function rule(f: protobuf.Field, name: string): unknown {
-  return f.options?.[`(validate.rules).${name}`];
+  const flat = f.options?.[`(validate.rules).${name}`];
+  if (flat !== undefined) return flat;
+  const parsed = (f as unknown as { parsedOptions?: Array<Record<string, unknown>> | null }).parsedOptions;
+  if (!parsed) return undefined;
+  for (const o of parsed) {
+    let v: unknown = o['(validate.rules)'];
+    for (const part of name.split('.')) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[part] : undefined;
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** True when the field or enum value is marked `deprecated = true` in the proto. */

@@ -276,7 +276,9 @@ function checkDurationRules(d: string, f: protobuf.Field, path: string, pos: Pos
   const lt = durNs(rule(f, 'duration.lt'));
   if (gt !== undefined && !(ns > gt)) fail(path, `duration ${d} must be greater than ${gt / 1e9}s`, pos);
   if (gte !== undefined && !(ns >= gte)) fail(path, `duration ${d} must be at least ${gte / 1e9}s`, pos);
+  const lte = durNs(rule(f, 'duration.lte'));
   if (lt !== undefined && !(ns < lt)) fail(path, `duration ${d} must be less than ${lt / 1e9}s`, pos);
+  if (lte !== undefined && !(ns <= lte)) fail(path, `duration ${d} must be at most ${lte / 1e9}s`, pos);
 }
 
 function checkOneofs(obj: Obj, type: protobuf.Type, path: string, pos: Pos | undefined): void {
@@ -294,7 +296,7 @@ function checkOneofs(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
 function checkRequired(obj: Obj, type: protobuf.Type, path: string, pos: Pos | undefined): void {
   for (const f of type.fieldsArray) {
     if (obj[f.name] !== undefined || f.partOf) continue;
-    const msgReq = rule(f, 'message.required') === true;
+    const msgReq = rule(f, 'message.required') === true || rule(f, 'duration.required') === true;
     const strMin = rule(f, 'string.min_len') ?? rule(f, 'string.min_bytes');
     const minItems = rule(f, 'repeated.min_items');
     const isStr = f.type === 'string' && !f.repeated;

@@ -15,44 +15,131 @@ import { refreshServerStats, serverStats } from '../stats/common-stats';
 import type { Options } from './options';
 import type { Supervisor } from './supervisor';
 
+/**
+ * Wires the admin server (src/admin) to the process: the {@link AdminContext} implementation.
+ * Runs on the main thread. The admin listener starts before DNS, xDS and the workers (as Envoy binds
+ * admin at startup): until {@link RunningAdmin.serving} hands it the supervisor it answers from the
+ * main thread alone (stats: `server.*` and any attached main-thread stores such as xDS; clusters and
+ * listeners empty; `/ready` 503 with PRE_INITIALIZING/INITIALIZING). Once serving, stats are read from
+ * the workers' SharedArrayBuffers and host state is asked of the workers (admin-time only).
+ */
+import type { AdminContext, ClusterStatus, HostStatus as AdminHostStatus, ServerState } from '../admin/context';
+import { startAdminServer, type Handler } from '../admin/server';
+import { buildConfigDump } from '../admin/config-dump';
+import { mergeConfigDump } from '../xds/dump';
+import { getLogLevels, setComponentLogLevel, setLogLevel, type LogLevel } from '../common/logger';
+import type { Bootstrap, ConfigSnapshot } from '../config/model';
+import type { HostStatus } from '../runtime/protocol';
+import { clusterSettings } from '../upstream/cluster/cluster-info';
+import { StatsStore, type Gauge } from '../stats/store';
+import { StatsAggregator } from '../stats/aggregator';
+import { refreshServerStats, serverStats } from '../stats/common-stats';
+import type { Options } from './options';
+import type { Supervisor } from './supervisor';
+
 /** Inputs for the admin context. */
 export interface AdminGlueOptions {
   bootstrap: Bootstrap;
-  supervisor: Supervisor;
   opts: Options;
   startMs: number;
   version: string;
   concurrency: number;
+  /** The current config snapshot (static + xDS). */
   snapshot: () => ConfigSnapshot;
   shutdown: (reason: string) => void;
-  /** Extra config_dump entries (dynamic resources), if any. */
-  dynamicDump?: () => Array<Record<string, unknown>>;
+  /** Extra config_dump entries (dynamic resources), if any; read at each `/config_dump`. */
+  dynamicDump?: () => Array<Record<string, unknown>> | undefined;
 }
 
 /** A started admin listener. */
 export interface RunningAdmin {
   readonly port: number;
+  /**
+   * Lifecycle state before serving: `PRE_INITIALIZING` at start (cluster manager: DNS, CDS/EDS),
+   * `INITIALIZING` while the initial xDS fetch and worker start-up run (Envoy's init manager).
+   */
+  setInitState(state: 'PRE_INITIALIZING' | 'INITIALIZING'): void;
+  /**
+   * Registers a main-thread stats store (e.g. xDS `control_plane.*`) under `id`: shown by `/stats`
+   * at once and attached to the supervisor's aggregator by {@link serving}.
+   */
+  attachStats(store: StatsStore, id: string): void;
+  /**
+   * Switches to the full context (workers' stats, hosts, listeners) and state LIVE. Replays the
+   * admin changes made before (log levels, `/healthcheck/fail`) to the workers.
+   */
+  serving(supervisor: Supervisor): void;
   /** Server state → DRAINING (`/ready` answers 503). */
   markDraining(): void;
   close(): Promise<void>;
 }
 
+/** Sums the workers' views of one cluster's hosts into `/clusters` host entries (per-host stats). */
+function mergeHosts(cluster: string, perWorker: HostStatus[][]): AdminHostStatus[] {
+  const hosts = new Map<string, AdminHostStatus>();
+  for (const w of perWorker) {
+    for (const h of w) {
+      if (h.cluster !== cluster) continue;
+      const key = `${h.address}:${h.port}`;
+      let e = hosts.get(key);
+      if (e === undefined) {
+        e = {
+          address: h.address,
+          port: h.port,
+          hostname: h.hostname,
+          // Envoy's per-host counters (cx_total, rq_total, rq_success, rq_error, ...) are not
+          // counted by the workers' pools yet: HostStatus carries only the two gauges.
+          counters: {},
+          gauges: { cx_active: 0, rq_active: 0 },
+          healthFlags: h.healthy ? 'healthy' : `/eds_health_status_${h.healthStatus.toLowerCase()}`,
+          // Envoy reports an endpoint without a failing EDS status (UNKNOWN included) as HEALTHY.
+          edsHealthStatus: h.healthStatus === 'UNKNOWN' ? 'HEALTHY' : h.healthStatus,
+          weight: h.weight,
+          region: h.region,
+          zone: h.zone,
+          subZone: h.subZone,
+          priority: h.priority,
+        };
+        hosts.set(key, e);
+      }
+      e.gauges.cx_active += h.activeConnections;
+      e.gauges.rq_active += h.activeRequests;
+    }
+  }
+  return [...hosts.values()];
+}
+
 /**
- * Starts the admin listener on `admin.address`.
+ * Starts the admin listener on `admin.address` (socket_address or pipe), before the workers exist.
  * @throws Error when the address cannot be bound.
  */
 export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
-  const { supervisor, bootstrap } = o;
-  let state: ServerState = 'LIVE';
+  const { bootstrap } = o;
+  let sup: Supervisor | null = null;
+  /** Lifecycle state; what admin shows also depends on `healthFailed` (see effectiveState). */
+  let state: ServerState = 'PRE_INITIALIZING';
+  let healthFailed = false;
+  // Envoy (source/server/utils.cc serverState()): once initialized, health_check_failed ? DRAINING : LIVE.
+  const effectiveState = (): ServerState => (state === 'LIVE' && healthFailed ? 'DRAINING' : state);
   const mainStore = new StatsStore();
   const server = serverStats(mainStore);
-  supervisor.stats.attachLocal(mainStore, 'main');
-  const refresh = () => refreshServerStats(server, { state, startTimeMs: o.startMs, concurrency: o.concurrency });
-  let healthFailed = false;
+  const locals = new Map<string, StatsStore>([['main', mainStore]]);
+  // Before serving: an aggregator over the main-thread stores only.
+  const early = new StatsAggregator();
+  early.attachLocal(mainStore, 'main');
+  const stats = (): StatsAggregator => sup?.stats ?? early;
+  /** Log level changes made before the workers exist, replayed to them by serving(). */
+  const earlyLevels: Array<{ component: string | undefined; level: LogLevel }> = [];
+  const refresh = () => {
+    refreshServerStats(server, { state: effectiveState(), startTimeMs: o.startMs, concurrency: o.concurrency });
+    // Envoy's server.live is 1 once the workers run and until draining; a failed health check
+    // changes server.state (DRAINING) but not server.live.
+    server.live.set(state === 'LIVE' ? 1 : 0);
+  };
   // --- issue 4: cluster.<name>.membership_{total,healthy} are main-thread gauges in Envoy; attache
   // fills them from worker 0's host sets whenever stats are read (admin time only).
-  const membership = new Map<string, { total: import('../stats/store').Gauge; healthy: import('../stats/store').Gauge }>();
-  const refreshMembership = async (): Promise<void> => {
+  const membership = new Map<string, { total: Gauge; healthy: Gauge }>();
+  const refreshMembership = async (supervisor: Supervisor): Promise<void> => {
     const perWorker = await supervisor.hosts();
     const view = perWorker[0] ?? [];
     const counts = new Map<string, { total: number; healthy: number }>();

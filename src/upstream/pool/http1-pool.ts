@@ -28,7 +28,8 @@ export interface PoolStats {
   cxActive(delta: number): void;
   cxConnectFail(): void;
   cxConnectTimeout(): void;
-  cxDestroy(): void;
+  /** A connection closed; `local`: attache closed it (idle timeout, release without keep-alive, reset). */
+  cxDestroy(local: boolean): void;
   cxConnectMs(ms: number): void;
   pendingActive(delta: number): void;
   pendingTotal(): void;
@@ -139,8 +140,12 @@ export class UpstreamConnection implements Http1Handler {
   /** Closes the connection now, without calling the current handler back. */
   destroy(): void {
     this.handler = null;
+    this.closedLocally = true;
     this.teardown();
   }
+
+  /** @internal true when attache closed it (for upstream_cx_destroy_local vs _remote). */
+  closedLocally = false;
 
   /** Closes the socket; the handler (if any) is told through onUpstreamReset. */
   private teardown(): void {
@@ -272,7 +277,16 @@ export class Http1ConnPool {
   total = 0;
   private draining = false;
 
-  constructor(readonly address: string, readonly port: number, readonly cluster: PoolClusterInfo) {}
+  /**
+   * @param hostCounters the Host's shared counters (`activeConnections`, Envoy's host cx_active),
+   *   kept here for the load balancers and /clusters.
+   */
+  constructor(
+    readonly address: string,
+    readonly port: number,
+    readonly cluster: PoolClusterInfo,
+    private readonly hostCounters: { activeConnections: number } = { activeConnections: 0 },
+  ) {}
 
   /**
    * Asks for a connection. Calls back synchronously when an idle one is available.
@@ -309,6 +323,7 @@ export class Http1ConnPool {
 
   private connect(): void {
     this.total++;
+    this.hostCounters.activeConnections++;
     this.connecting++;
     this.cluster.stats.cxTotal();
     this.cluster.stats.cxActive(1);
@@ -326,6 +341,7 @@ export class Http1ConnPool {
   onConnectFailed(_c: UpstreamConnection, err: AttacheError): void {
     this.connecting--;
     this.total--;
+    this.hostCounters.activeConnections--;
     this.cluster.stats.cxActive(-1);
     // The request that triggered this connect fails (Envoy fails pending streams when no
     // connection attempt remains for them).
@@ -378,8 +394,9 @@ export class Http1ConnPool {
   /** @internal */
   onConnectionClosed(c: UpstreamConnection, wasIdle: boolean): void {
     this.total--;
+    this.hostCounters.activeConnections--;
     this.cluster.stats.cxActive(-1);
-    this.cluster.stats.cxDestroy();
+    this.cluster.stats.cxDestroy(c.closedLocally);
     if (wasIdle) {
       const i = this.idle.indexOf(c);
       if (i !== -1) this.idle.splice(i, 1);

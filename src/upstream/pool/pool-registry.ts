@@ -15,6 +15,8 @@ export interface RouterClusterStats {
   rqCompleted(status: number, ms: number): void;
   rqTimeout(): void;
   rqRetry(): void;
+  /** `upstream_rq_active` gauge (requests attached to an upstream connection). */
+  rqActive(delta: number): void;
   /** A request the router answered itself after choosing this cluster (503 UF/UC/UO, 504 UT): `upstream_rq_<code>` and class, as Envoy's chargeUpstreamAbort. */
   rqAbort(status: number): void;
   noHealthyUpstream(): void;
@@ -52,6 +54,7 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
     },
     rqTimeout: () => cs.upstream_rq_timeout.inc(),
     rqRetry: () => cs.upstream_rq_retry.inc(),
+    rqActive: (d) => cs.upstream_rq_active.inc(d),
     rqAbort: (status) => cs.recordResponse(status),
     noHealthyUpstream: () => cs.upstream_cx_none_healthy.inc(),
   };
@@ -63,7 +66,10 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
     cxActive: (d) => cs.upstream_cx_active.inc(d),
     cxConnectFail: () => cs.upstream_cx_connect_fail.inc(),
     cxConnectTimeout: () => cs.upstream_cx_connect_timeout.inc(),
-    cxDestroy: () => cs.upstream_cx_destroy.inc(),
+    cxDestroy: (local) => {
+      cs.upstream_cx_destroy.inc();
+      (local ? cs.upstream_cx_destroy_local : cs.upstream_cx_destroy_remote).inc();
+    },
     cxConnectMs: (ms) => cs.upstream_cx_connect_ms.record(ms),
     pendingActive: (d) => cs.upstream_rq_pending_active.inc(d),
     pendingTotal: () => cs.upstream_rq_pending_total.inc(),
@@ -90,7 +96,7 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
 export function poolFor(host: Host, cluster: ThreadLocalCluster): Http1ConnPool {
   const p = host.pool as Http1ConnPool | null | undefined;
   if (p) return p;
-  const pool = new Http1ConnPool(host.address, host.port, clusterRuntime(cluster).poolInfo);
+  const pool = new Http1ConnPool(host.address, host.port, clusterRuntime(cluster).poolInfo, host);
   host.pool = pool;
   return pool;
 }

@@ -174,6 +174,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     host.activeRequests++;
     const rt = clusterRuntime(this.cluster!);
     rt.stats.rqTotal();
+    rt.stats.rqActive(1);
     this.cb.streamInfo.upstreamHost = host.key;
     this.cb.streamInfo.upstreamStartMono = performance.now();
     conn.attach(this, this.head!.method === 'HEAD');
@@ -396,6 +397,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   private detachConn(): void {
     if (this.conn !== null) {
       this.host!.activeRequests--;
+      clusterRuntime(this.cluster!).stats.rqActive(-1);
       this.conn = null;
     }
   }
