@@ -68,6 +68,8 @@ export function normaliseMessage(obj: Obj, type: protobuf.Type, tname: string, p
   }
   if ('name' in fields && 'typed_config' in fields) normaliseExtension(obj, path, d);
   switch (tname) {
+    case 'envoy.config.listener.v3.Listener':
+      return nameListener(obj);
     case 'envoy.config.cluster.v3.Cluster':
       return normaliseClusterHosts(obj, path, d);
     case 'envoy.config.core.v3.ApiConfigSource':
@@ -297,4 +299,19 @@ export function canonicalDuration(v: unknown): string | undefined {
     out += '.' + (rem % 1_000_000n === 0n ? f.slice(0, 3) : rem % 1_000n === 0n ? f.slice(0, 6) : f);
   }
   return `${neg ? '-' : ''}${out}s`;
+}
+
+/**
+ * An unnamed listener (allowed by v3, common in v2-era configs) is named `<address>_<port>`
+ * (`0.0.0.0_10000`), so logs, stats and /listeners show a readable name; Envoy generates a UUID.
+ */
+function nameListener(obj: Obj): void {
+  if (typeof obj.name === 'string' && obj.name !== '') return;
+  const addr = isObj(obj.address) ? obj.address : undefined;
+  const sa = addr && isObj(addr.socket_address) ? addr.socket_address : addr && isObj(addr.socketAddress) ? addr.socketAddress : undefined;
+  if (!sa) return;
+  const host = sa.address;
+  const port = sa.port_value ?? sa.portValue ?? sa.named_port ?? sa.namedPort;
+  if ((typeof host !== 'string' && typeof host !== 'number') || (typeof port !== 'string' && typeof port !== 'number')) return;
+  obj.name = `${host}_${port}`;
 }

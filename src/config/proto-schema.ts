@@ -148,7 +148,7 @@ function walkValue(v: unknown, f: protobuf.Field, path: string, pos: Pos | undef
       if (!isObj(v) || Object.keys(v).length > 0) fail(path, `expected an empty mapping {}, got ${kindOf(v)}`, pos);
       return v;
     }
-    if (tn === 'google.protobuf.Any') return walkAny(v, path, pos, w, optional);
+    if (tn === 'google.protobuf.Any') return walkAny(v, path, pos, w, optional, STRICT_ANY.has(`${typeName(f.parent as protobuf.Type)}.${f.name}`));
     if (!isObj(v)) fail(path, `expected a mapping (${tn}), got ${kindOf(v)}`, pos);
     walkMessage(v, rt, path, posOf(v) ?? pos, w);
     return v;
@@ -156,7 +156,19 @@ function walkValue(v: unknown, f: protobuf.Field, path: string, pos: Pos | undef
   return scalar(v, f, path, pos);
 }
 
-function walkAny(v: unknown, path: string, pos: Pos | undefined, w: Walk, optional: boolean): unknown {
+/**
+ * Any fields whose unknown `@type` is an error: extensions attache runs (filters, access loggers,
+ * transport sockets). Elsewhere (tracers, stats sinks, bootstrap extensions, resource monitors, as in
+ * Istio's envoy-rev.json) an unknown type is a warning: attache ignores those extension points.
+ */
+const STRICT_ANY = new Set([
+  'envoy.config.listener.v3.Filter.typed_config',
+  'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter.typed_config',
+  'envoy.config.accesslog.v3.AccessLog.typed_config',
+  'envoy.config.core.v3.TransportSocket.typed_config',
+]);
+
+function walkAny(v: unknown, path: string, pos: Pos | undefined, w: Walk, optional: boolean, strict: boolean): unknown {
   if (!isObj(v)) fail(path, `expected a typed config mapping with "@type", got ${kindOf(v)}`, pos);
   if (typeof v['@type'] !== 'string') {
     fail(path, 'typed config has no "@type"', pos, 'add "@type": type.googleapis.com/<v3 message name> as its first key');
@@ -168,6 +180,10 @@ function walkAny(v: unknown, path: string, pos: Pos | undefined, w: Walk, option
     const tpos = posOf(v, '@type') ?? pos;
     if (optional) {
       warn(w, tp, tpos, `unknown @type "${url}"; the filter is optional (is_optional: true) and is skipped`);
+      return v;
+    }
+    if (!strict) {
+      warn(w, tp, tpos, `typed config of unknown @type "${url}" is ignored by attache`);
       return v;
     }
     fail(tp, `unknown @type "${url}"`, tpos,

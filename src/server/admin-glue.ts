@@ -1,21 +1,4 @@
 /**
- * Wires the admin server (src/admin) to the supervisor: the {@link AdminContext} implementation.
- * Runs on the main thread; stats are read from the workers' SharedArrayBuffers, host state is
- * asked of the workers (admin-time only).
- */
-import type { AdminContext, ClusterStatus, ServerState } from '../admin/context';
-import { startAdminServer, type Handler } from '../admin/server';
-import { buildConfigDump } from '../admin/config-dump';
-import { mergeConfigDump } from '../xds/dump';
-import { getLogLevels, setComponentLogLevel, setLogLevel, type LogLevel } from '../common/logger';
-import type { Bootstrap, ConfigSnapshot } from '../config/model';
-import { clusterSettings } from '../upstream/cluster/cluster-info';
-import { StatsStore } from '../stats/store';
-import { refreshServerStats, serverStats } from '../stats/common-stats';
-import type { Options } from './options';
-import type { Supervisor } from './supervisor';
-
-/**
  * Wires the admin server (src/admin) to the process: the {@link AdminContext} implementation.
  * Runs on the main thread. The admin listener starts before DNS, xDS and the workers (as Envoy binds
  * admin at startup): until {@link RunningAdmin.serving} hands it the supervisor it answers from the
@@ -164,55 +147,27 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
   };
   // --- end issue 4 ---
 
+
   const ctx: AdminContext = {
     async stats() {
       refresh();
-      await refreshMembership(); // issue 4
-      return supervisor.stats.snapshot();
+      if (sup) await refreshMembership(sup); // issue 4
+      return stats().snapshot();
     },
     async clusters(): Promise<ClusterStatus[]> {
-      const perWorker = await supervisor.hosts();
-      const snap = o.snapshot();
+      if (!sup) return [];
+      const perWorker = await sup.hosts();
       const out: ClusterStatus[] = [];
-      for (const c of snap.clusters) {
+      for (const c of o.snapshot().clusters) {
         const s = clusterSettings(c);
         const cb = (t: typeof s.circuitBreakers.default) => ({ max_connections: t.maxConnections, max_pending_requests: t.maxPendingRequests, max_requests: t.maxRequests, max_retries: t.maxRetries });
-        const hosts = new Map<string, ClusterStatus['hosts'][number]>();
-        for (const w of perWorker) {
-          for (const h of w) {
-            if (h.cluster !== c.name) continue;
-            const key = `${h.address}:${h.port}`;
-            let e = hosts.get(key);
-            if (e === undefined) {
-              e = {
-                address: h.address,
-                port: h.port,
-                hostname: h.hostname,
-                counters: { cx_active: 0, rq_active: 0 },
-                gauges: { cx_active: 0, rq_active: 0 },
-                healthFlags: h.healthy ? 'healthy' : `/eds_health_status_${h.healthStatus.toLowerCase()}`,
-                // Envoy reports an endpoint without a failing EDS status (UNKNOWN included) as HEALTHY.
-                edsHealthStatus: h.healthStatus === 'UNKNOWN' ? 'HEALTHY' : h.healthStatus,
-                weight: h.weight,
-                region: h.region,
-                zone: h.zone,
-                subZone: h.subZone,
-                priority: h.priority,
-              };
-              hosts.set(key, e);
-            }
-            e.gauges.cx_active += h.activeConnections;
-            e.gauges.rq_active += h.activeRequests;
-            e.counters.cx_active = e.gauges.cx_active;
-            e.counters.rq_active = e.gauges.rq_active;
-          }
-        }
-        out.push({ name: c.name, addedViaApi: false, circuitBreakers: { default: cb(s.circuitBreakers.default), high: cb(s.circuitBreakers.high) }, hosts: [...hosts.values()] });
+        out.push({ name: c.name, addedViaApi: false, circuitBreakers: { default: cb(s.circuitBreakers.default), high: cb(s.circuitBreakers.high) }, hosts: mergeHosts(c.name, perWorker) });
       }
       return out;
     },
     listeners() {
-      const ports = supervisor.boundPorts();
+      if (!sup) return [];
+      const ports = sup.boundPorts();
       return o.snapshot().listeners.map((l) => ({ name: l.name, address: l.address.socket_address.address, port: ports[l.name] ?? l.address.socket_address.port_value ?? 0 }));
     },
     configDump() {
@@ -224,12 +179,13 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
         staticListeners: bootstrap.static_resources?.listeners ?? [],
         staticEndpoints: Object.values(snap.endpoints),
       });
-      return o.dynamicDump ? mergeConfigDump(base, o.dynamicDump()) : base;
+      const dynamic = o.dynamicDump?.();
+      return dynamic ? mergeConfigDump(base, dynamic) : base;
     },
     serverInfo() {
       return {
         version: o.version,
-        state: healthFailed && state === 'LIVE' ? 'LIVE' : state,
+        state: effectiveState(),
         startTimeMs: o.startMs,
         commandLineOptions: {
           concurrency: o.concurrency,
@@ -253,27 +209,29 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
     setLogLevel(component: string | undefined, level: LogLevel) {
       if (component) setComponentLogLevel(component, level);
       else setLogLevel(level);
-      supervisor.setLogLevel(level, component);
+      if (sup) sup.setLogLevel(level, component);
+      else earlyLevels.push({ component, level });
     },
     quit() {
       o.shutdown('/quitquitquit');
     },
     drainListeners() {
       state = 'DRAINING';
-      void supervisor.drainAndStop(o.opts.drainTimeS * 1000);
+      if (sup) void sup.drainAndStop(o.opts.drainTimeS * 1000);
     },
     // issue 4: the workers' health_check filters answer 503 while failed.
     healthcheckFail() {
       healthFailed = true;
-      supervisor.setHealthCheckFailed(true);
+      sup?.setHealthCheckFailed(true);
     },
     healthcheckOk() {
       healthFailed = false;
-      supervisor.setHealthCheckFailed(false);
+      sup?.setHealthCheckFailed(false);
     },
-    reopenLogs: () => supervisor.reopenLogs(),
+    // No access log is open before the workers start.
+    reopenLogs: async () => (sup ? sup.reopenLogs() : []),
     resetCounters() {
-      supervisor.stats.resetCounters();
+      stats().resetCounters();
     },
   };
   // issue 4: admin.address.pipe (a Unix socket path) or socket_address.
@@ -285,7 +243,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
       help: 'crash worker ?id=N (ATTACHE_DEBUG_ADMIN=1 only)',
       mutates: true,
       fn: (q) => {
-        const ok = supervisor.crashWorker(Number(q.get('id') ?? 0));
+        const ok = sup?.crashWorker(Number(q.get('id') ?? 0)) ?? false;
         return { status: ok ? 200 : 404, body: ok ? 'OK\n' : 'no such worker\n' };
       },
     };
@@ -295,10 +253,25 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
     : await startAdminServer(ctx, { address: addr.socket_address!.address, port: addr.socket_address!.port_value ?? 0, extraHandlers });
   return {
     port: admin.port,
+    setInitState(s) {
+      if (state === 'PRE_INITIALIZING' || state === 'INITIALIZING') state = s;
+    },
+    attachStats(store, id) {
+      locals.set(id, store);
+      if (sup) sup.stats.attachLocal(store, id);
+      else early.attachLocal(store, id);
+    },
+    serving(supervisor) {
+      sup = supervisor;
+      for (const [id, store] of locals) supervisor.stats.attachLocal(store, id);
+      for (const { component, level } of earlyLevels) supervisor.setLogLevel(level, component);
+      earlyLevels.length = 0;
+      if (healthFailed) supervisor.setHealthCheckFailed(true);
+      if (state !== 'DRAINING') state = 'LIVE';
+    },
     markDraining() {
       state = 'DRAINING';
     },
     close: () => admin.close(),
   };
 }
-

@@ -148,95 +148,112 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   }
   log.info(`socket mode: ${socketMode}; hash: ${hashImplementation()}; native addon: ${native.available ? 'loaded' : `absent (${native.reason ?? 'not built'})`}`);
 
-  // Resolve port_value 0 once, so that every worker binds the same port.
-  const listenerPorts: Record<string, number> = {};
-  const reservations: number[] = [];
-  for (const l of bootstrap.static_resources?.listeners ?? []) {
-    const sa = l.address.socket_address;
-    if ((sa.port_value ?? 0) === 0 && socketMode === 'native-addon') {
-      const r = reservePort(sa.address, 0);
-      if (r) {
-        listenerPorts[l.name] = r.port;
-        reservations.push(r.fd);
-      }
-    }
-  }
-
+  // --- admin first (src/server/admin-glue.ts): Envoy binds admin at startup, so /ready answers
+  // 503 PRE_INITIALIZING/INITIALIZING during DNS, the initial xDS fetch and worker start-up. ---
   let snapshot: ConfigSnapshot = snapshotFromBootstrap(bootstrap, 1);
-  const clusters = bootstrap.static_resources?.clusters ?? [];
   let supervisor: Supervisor | null = null;
   let dyn: DynamicConfig | null = null; // xDS (issue 5)
-  const endpoints: Record<string, ClusterLoadAssignment> = {};
-  const dns = new DnsDiscovery(clusters, {
-    onUpdate: (name, cla) => {
-      endpoints[name] = cla;
-      dyn?.setStaticEndpoints(name, cla); // xDS (issue 5)
-      if (supervisor !== null) supervisor.publishEndpoints(name, cla);
-    },
-  });
-  await dns.start();
-  snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, ...endpoints } };
-
-  // --- xDS dynamic configuration (src/server/dynamic-config.ts, issue 5) ---
-  // Workers start with the merged snapshot once the initial fetch is done (each subscription is
-  // bounded by its initial_fetch_timeout); later changes are published as they come.
-  const reserveDynamicPorts = (s: ConfigSnapshot): void => {
-    if (socketMode !== 'native-addon') return;
-    for (const l of s.listeners) {
-      const sa = l.address.socket_address;
-      if ((sa.port_value ?? 0) !== 0 || listenerPorts[l.name] !== undefined) continue;
-      const r = reservePort(sa.address, 0);
-      if (r) {
-        listenerPorts[l.name] = r.port;
-        reservations.push(r.fd);
-      }
-    }
-  };
-  if (needsDynamicConfig(bootstrap)) {
-    const { startDynamicConfig } = require('./dynamic-config') as typeof import('./dynamic-config');
-    dyn = startDynamicConfig(bootstrap, snapshot, {
-      publish: (s) => {
-        reserveDynamicPorts(s);
-        snapshot = s;
-        supervisor?.publish(s);
-      },
-      publishEndpoints: (name, cla) => {
-        snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, [name]: cla } };
-        supervisor?.publishEndpoints(name, cla);
-      },
-      clustersChanged: (all) => dns.setClusters(all), // STRICT_DNS/LOGICAL_DNS clusters from CDS
-    }, { version: VERSION });
-    await dyn.ready;
-    snapshot = dyn.current();
-    reserveDynamicPorts(snapshot);
-  }
-  // --- end xDS ---
-
-  supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, fileFlushIntervalMs: opts.fileFlushIntervalMsec, listenerPorts }, snapshot);
-  if (dyn) supervisor.stats.attachLocal(dyn.stats, 'xds'); // xDS (issue 5)
-  await supervisor.start();
-  const ports = { ...supervisor.boundPorts() };
-  let admin: RunningAdmin | null = null;
-  if (bootstrap.admin?.address) {
-    admin = await startAdmin({ bootstrap, supervisor, opts, startMs, version: VERSION, concurrency, snapshot: () => snapshot, shutdown: (r) => void shutdown(r).then(() => process.exit(0)), dynamicDump: dyn ? () => dyn!.configDump() : undefined /* xDS (issue 5) */ });
-  }
-  log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? (bootstrap.admin?.address?.pipe ? `; admin on ${bootstrap.admin.address.pipe.path}` : `; admin on port ${admin.port}`) : ''}`);
-
+  let dns: DnsDiscovery | null = null;
+  const reservations: number[] = [];
   let shut: Promise<void> | null = null;
-  const sup = supervisor;
   const shutdown = (reason: string): Promise<void> => {
     if (shut !== null) return shut;
     shut = (async () => {
       log.info(`shutting down (${reason})`);
       admin?.markDraining();
-      dns.stop();
+      dns?.stop();
       dyn?.stop(); // xDS (issue 5)
-      await sup.drainAndStop(opts.drainTimeS * 1000);
+      await supervisor?.drainAndStop(opts.drainTimeS * 1000);
       for (const fd of reservations) closeFd?.(fd);
       await admin?.close();
       log.info('exited cleanly');
     })();
     return shut;
   };
-  return { supervisor, admin, ports, shutdown };
+  let admin: RunningAdmin | null = null;
+  if (bootstrap.admin?.address) {
+    admin = await startAdmin({ bootstrap, opts, startMs, version: VERSION, concurrency, snapshot: () => snapshot, shutdown: (r) => void shutdown(r).then(() => process.exit(0)), dynamicDump: () => dyn?.configDump() /* xDS (issue 5) */ });
+  }
+  // --- end admin first ---
+  try {
+    // Resolve port_value 0 once, so that every worker binds the same port.
+    const listenerPorts: Record<string, number> = {};
+    for (const l of bootstrap.static_resources?.listeners ?? []) {
+      const sa = l.address.socket_address;
+      if ((sa.port_value ?? 0) === 0 && socketMode === 'native-addon') {
+        const r = reservePort(sa.address, 0);
+        if (r) {
+          listenerPorts[l.name] = r.port;
+          reservations.push(r.fd);
+        }
+      }
+    }
+
+    const clusters = bootstrap.static_resources?.clusters ?? [];
+    const endpoints: Record<string, ClusterLoadAssignment> = {};
+    dns = new DnsDiscovery(clusters, {
+      onUpdate: (name, cla) => {
+        endpoints[name] = cla;
+        dyn?.setStaticEndpoints(name, cla); // xDS (issue 5)
+        if (supervisor !== null) supervisor.publishEndpoints(name, cla);
+      },
+    });
+    await dns.start();
+    snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, ...endpoints } };
+
+    // --- xDS dynamic configuration (src/server/dynamic-config.ts, issue 5) ---
+    // Workers start with the merged snapshot once the initial fetch is done (each subscription is
+    // bounded by its initial_fetch_timeout); later changes are published as they come.
+    const reserveDynamicPorts = (s: ConfigSnapshot): void => {
+      if (socketMode !== 'native-addon') return;
+      for (const l of s.listeners) {
+        const sa = l.address.socket_address;
+        if ((sa.port_value ?? 0) !== 0 || listenerPorts[l.name] !== undefined) continue;
+        const r = reservePort(sa.address, 0);
+        if (r) {
+          listenerPorts[l.name] = r.port;
+          reservations.push(r.fd);
+        }
+      }
+    };
+    if (needsDynamicConfig(bootstrap)) {
+      const { startDynamicConfig } = require('./dynamic-config') as typeof import('./dynamic-config');
+      dyn = startDynamicConfig(bootstrap, snapshot, {
+        publish: (s) => {
+          reserveDynamicPorts(s);
+          snapshot = s;
+          supervisor?.publish(s);
+        },
+        publishEndpoints: (name, cla) => {
+          snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, [name]: cla } };
+          supervisor?.publishEndpoints(name, cla);
+        },
+        clustersChanged: (all) => dns!.setClusters(all), // STRICT_DNS/LOGICAL_DNS clusters from CDS
+      }, { version: VERSION });
+      admin?.attachStats(dyn.stats, 'xds'); // xDS stats in /stats before the workers exist
+      admin?.setInitState('INITIALIZING');
+      await dyn.ready;
+      if (shut !== null) throw new Error('shut down during the initial xDS fetch');
+      snapshot = dyn.current();
+      reserveDynamicPorts(snapshot);
+    }
+    // --- end xDS ---
+
+    admin?.setInitState('INITIALIZING');
+    supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, fileFlushIntervalMs: opts.fileFlushIntervalMsec, listenerPorts }, snapshot);
+    if (dyn && !admin) supervisor.stats.attachLocal(dyn.stats, 'xds'); // xDS (issue 5); with admin, serving() attaches it
+    await supervisor.start();
+    const ports = { ...supervisor.boundPorts() };
+    admin?.serving(supervisor);
+    log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? (bootstrap.admin?.address?.pipe ? `; admin on ${bootstrap.admin.address.pipe.path}` : `; admin on port ${admin.port}`) : ''}`);
+
+    return { supervisor, admin, ports, shutdown };
+  } catch (err) {
+    // Startup failed after admin was bound: release it (and anything started) before reporting.
+    dns?.stop();
+    dyn?.stop();
+    for (const fd of reservations) closeFd?.(fd);
+    await admin?.close();
+    throw err;
+  }
 }

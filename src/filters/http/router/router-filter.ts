@@ -67,14 +67,16 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       this.cfg.stats.rq_direct_response.inc();
       const d = route.directResponse!;
       const extra: string[] = [];
-      route.responseHeaders.apply(extra, this.headerContext(head));
+      if (!route.responseHeaders.empty) route.responseHeaders.apply(extra, this.headerContext(head));
       cb.sendLocalReply(d.status, d.body === null ? '' : d.body.toString('latin1'), undefined, extra);
       return FilterHeadersStatus.StopIteration;
     }
     if (route.kind === 'redirect') {
       this.cfg.stats.rq_redirect.inc();
       const r = route.redirect({ authority: head.authority, path: head.path, method: head.method, headers: head.headers }, head.scheme)!;
-      cb.sendLocalReply(r.status, '', undefined, ['location', r.location]);
+      const extra = ['location', r.location];
+      if (!route.responseHeaders.empty) route.responseHeaders.apply(extra, this.headerContext(head));
+      cb.sendLocalReply(r.status, '', undefined, extra);
       return FilterHeadersStatus.StopIteration;
     }
     const info = cb.streamInfo;
