@@ -57,30 +57,30 @@ function thresholds(priority: string | undefined, cb: ClusterStatus['circuitBrea
   return t;
 }
 
+/**
+ * One host's `stats` (envoy.admin.v3.SimpleMetric) as Envoy's JSON clusters handler writes them
+ * (source/server/admin/clusters_handler.cc buildHostStats()): counters then gauges, each
+ * `{ type: 'COUNTER' | 'GAUGE', name, value }`, zero values left out.
+ */
+function hostStatsJson(h: HostStatus): Array<{ type: 'COUNTER' | 'GAUGE'; name: string; value: number }> {
+  const stats: Array<{ type: 'COUNTER' | 'GAUGE'; name: string; value: number }> = [];
+  for (const k of Object.keys(h.counters).sort()) if (h.counters[k] !== 0) stats.push({ type: 'COUNTER', name: k, value: h.counters[k] });
+  for (const k of Object.keys(h.gauges).sort()) if (h.gauges[k] !== 0) stats.push({ type: 'GAUGE', name: k, value: h.gauges[k] });
+  return stats;
+}
+
 function hostJson(h: HostStatus): Record<string, unknown> {
-  const stats: Array<Record<string, unknown>> = [];
-  for (const k of Object.keys(h.counters).sort()) {
-    const s: Record<string, unknown> = { name: k };
-    if (h.counters[k] !== 0) s.value = String(h.counters[k]);
-    stats.push(s);
-  }
-  for (const k of Object.keys(h.gauges).sort()) {
-    const s: Record<string, unknown> = { name: k };
-    if (h.gauges[k] !== 0) s.value = String(h.gauges[k]);
-    s.type = 'GAUGE';
-    stats.push(s);
-  }
   const locality: Record<string, string> = {};
   if (h.region) locality.region = h.region;
   if (h.zone) locality.zone = h.zone;
   if (h.subZone) locality.sub_zone = h.subZone;
   const out: Record<string, unknown> = {
     address: { socket_address: { address: h.address, port_value: h.port } },
-    stats,
+    stats: hostStatsJson(h),
     health_status: { eds_health_status: h.edsHealthStatus ?? 'HEALTHY' },
-    weight: h.weight,
-    locality,
   };
+  if (Object.keys(locality).length) out.locality = locality;
+  if (h.weight) out.weight = h.weight;
   if (h.hostname) out.hostname = h.hostname;
   if (h.priority) out.priority = h.priority;
   if (h.successRate !== undefined && h.successRate >= 0) out.success_rate = { value: h.successRate };

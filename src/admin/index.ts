@@ -4,3 +4,4 @@ export * from './server';
 export * from './stats-render';
 export * from './clusters-render';
 export * from './config-dump';
+export * from './logger-names';

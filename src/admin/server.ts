@@ -7,7 +7,8 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { RE2JS } from 're2js';
-import { parseLogLevel } from '../common/logger';
+import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../common/logger';
+import { isLoggerName, LOGGER_NAMES } from './logger-names';
 import { logger } from '../common/logger';
 import type { AdminContext } from './context';
 import { renderPrometheus, renderStatsJson, renderStatsText, type StatsQuery } from './stats-render';
@@ -136,15 +137,21 @@ const HANDLERS: Record<string, Handler> = {
     },
   },
   '/logging': {
-    help: 'query/change logging levels (params: level=<level>, <component>=<level>)',
+    help: 'query/change logging levels (params: level=<level>, <name>=<level>, paths=<name>:<level>,...)',
     mutates: true,
     fn: (q, ctx) => {
-      for (const [k, v] of q) {
-        const level = parseLogLevel(v);
-        if (!level) return { status: 400, body: `error: unknown logger level "${v}"\n${loggingUsage(ctx)}`, type: TEXT };
-        ctx.setLogLevel(k === 'level' ? undefined : k, level);
+      const r = parseLogging(q);
+      if (typeof r === 'string') return { status: 400, body: `error: ${r}\n\n${LOGGING_USAGE}${loggingList(ctx)}`, type: TEXT };
+      for (const [name, level] of r) {
+        if (name === undefined) {
+          // Envoy's level=<level> changes every logger, per-component levels included.
+          ctx.setLogLevel(undefined, level);
+          for (const c of Object.keys(ctx.logLevels().components)) ctx.setLogLevel(c, level);
+        } else {
+          ctx.setLogLevel(name, level);
+        }
       }
-      return { status: 200, body: loggingUsage(ctx), type: TEXT };
+      return { status: 200, body: loggingList(ctx), type: TEXT };
     },
   },
   '/memory': {
@@ -194,11 +201,51 @@ function helpText(): string {
   return out;
 }
 
-function loggingUsage(ctx: AdminContext): string {
-  const { level, components } = ctx.logLevels();
-  let out = `active loggers:\n  default: ${level}\n`;
-  for (const name of Object.keys(components).sort()) out += `  ${name}: ${components[name]}\n`;
+const LOGGING_USAGE =
+  'usage: /logging?<name>=<level> (change single level)\n' +
+  'usage: /logging?paths=name1:level1,name2:level2,... (change multiple levels)\n' +
+  'usage: /logging?level=<level> (change all levels)\n' +
+  `levels: ${LOG_LEVELS.join(' ')} \n`;
+
+/**
+ * Validates every `/logging` parameter before any is applied (logs_handler.cc changeLogLevel()).
+ * @returns (name, level) pairs, name undefined for `level=`; or the error message (unknown level,
+ * unknown logger name, empty name or level in `paths`).
+ */
+function parseLogging(q: URLSearchParams): Array<[string | undefined, LogLevel]> | string {
+  const out: Array<[string | undefined, LogLevel]> = [];
+  const one = (name: string | undefined, v: string): string | undefined => {
+    const level = parseLogLevel(v);
+    if (!level) return `unknown logger level "${v}"`;
+    if (name !== undefined && !isLoggerName(name)) return `unknown logger name "${name}"`;
+    out.push([name, level]);
+    return undefined;
+  };
+  for (const [k, v] of q) {
+    let err: string | undefined;
+    if (k === 'level') err = one(undefined, v);
+    else if (k === 'paths') {
+      for (const pair of v.split(',')) {
+        if (pair.trim() === '') continue;
+        const i = pair.indexOf(':');
+        const name = i < 0 ? pair.trim() : pair.slice(0, i).trim();
+        const level = i < 0 ? '' : pair.slice(i + 1).trim();
+        if (name === '' || level === '') return 'empty logger name or empty logger level';
+        if ((err = one(name, level)) !== undefined) break;
+      }
+    } else err = one(k, v);
+    if (err !== undefined) return err;
+  }
   return out;
+}
+
+/** `active loggers:` and every logger's effective level, as Envoy lists them. */
+function loggingList(ctx: AdminContext): string {
+  const { level, components } = ctx.logLevels();
+  const names = new Set([...LOGGER_NAMES, ...Object.keys(components)]);
+  let out = 'active loggers:\n';
+  for (const name of [...names].sort()) out += `  ${name}: ${components[name] ?? level}\n`;
+  return out + '\n';
 }
 
 /** A running admin server. */

@@ -3,7 +3,8 @@
  *
  * Stages: `load.ts` (YAML → plain tree with positions; `--config-yaml` merged over the file),
  * `proto-schema.ts` (descriptor walk over Envoy's real v3 protos, calling `normalise.ts` for v2 → v3
- * rewrites on each message), `semantic.ts` (cross-references). Every error is a ConfigError naming
+ * rewrites on each message), `semantic.ts` (cross-references), `support.ts` (TLS refused, filters and
+ * route tables checked as workers will compile them). Every error is a ConfigError naming
  * `file:line:col` and the YAML path; warnings come back as one-line strings.
  */
 
@@ -13,6 +14,7 @@ import { mergeTrees, parseYaml, posOf, readConfigFile } from './load';
 import { lookupMessage } from './proto-descriptors';
 import { walkRoot } from './proto-schema';
 import { checkSemantics } from './semantic';
+import { checkSupport } from './support';
 import { kindOf } from './diagnostics';
 
 export { canonicalDuration } from './normalise';
@@ -65,6 +67,7 @@ export function loadBootstrap(opts: LoadOptions): LoadResult {
   const warnings: string[] = [];
   const seen = walkRoot(root, type, { warnings });
   checkSemantics(root, seen);
+  checkSupport(seen, { warnings });
   return { bootstrap: root as Bootstrap, warnings: sortByPosition(warnings, file) };
 }
 

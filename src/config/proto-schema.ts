@@ -38,6 +38,7 @@ const TRACKED = new Set([
   'envoy.config.route.v3.VirtualHost',
   'envoy.config.route.v3.Route',
   'envoy.config.route.v3.WeightedCluster.ClusterWeight',
+  'envoy.config.core.v3.ApiConfigSource',
 ]);
 
 /** Fields that exist in v3 but attache refuses (rather than ignores). */
@@ -95,8 +96,10 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
       delete obj[key]; // proto3 JSON: null means "not set".
       continue;
     }
-    if (isDeprecated(f)) warn(w, p, kpos, `deprecated field "${key}" of ${tname} (still accepted by Envoy v3; see its replacement in the API reference)`);
-    else if (!isImplemented(tname, key) && p !== 'admin.address.pipe') warn(w, p, kpos, `field "${key}" of ${tname} is ignored by attache`);
+    const ignored = !isImplemented(tname, key) && p !== 'admin.address.pipe';
+    if (isDeprecated(f)) {
+      warn(w, p, kpos, `deprecated field "${key}" of ${tname} ${ignored ? 'is ignored by attache' : '(still accepted by Envoy v3; see its replacement in the API reference)'}`);
+    } else if (ignored) warn(w, p, kpos, `field "${key}" of ${tname} is ignored by attache`);
     walkField(obj, key, f, p, posOf(obj, key) ?? pos, w, optionalFilter);
   }
   checkOneofs(obj, type, path, pos);

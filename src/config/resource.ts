@@ -13,6 +13,7 @@ import { ConfigError } from '../common/errors';
 import { lookupMessage } from './proto-descriptors';
 import { walkRoot } from './proto-schema';
 import { checkSemantics } from './semantic';
+import { checkSupport } from './support';
 
 /** Type URLs of the four SotW resource types (v3). */
 export const TYPE_URLS = {
@@ -86,6 +87,7 @@ export function validateResource<T = unknown>(typeUrl: string, obj: unknown): Va
     const seen = walkRoot(o, type, { warnings });
     // As with a bootstrap that has cds_config: route → cluster references are not checked.
     checkSemantics({ dynamic_resources: { cds_config: {} } }, seen);
+    checkSupport(seen, { warnings });
   } catch (err) {
     if (err instanceof ConfigError) {
       throw new ConfigError(`${label}: ${err.path ? `${err.path}: ` : ''}${err.message}`, { hint: err.hint });

@@ -84,8 +84,8 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     bootstrap = r.bootstrap;
     for (const w of r.warnings) log.warn(w);
   } catch (err) {
-    const what = opts.configPath ?? '--config-yaml';
-    if (opts.mode === 'validate') process.stdout.write(`configuration '${what}' is invalid:\n`);
+    const what = opts.configPath ?? (opts.configYaml !== undefined ? '--config-yaml' : undefined);
+    if (opts.mode === 'validate') process.stdout.write(what !== undefined ? `configuration '${what}' is invalid:\n` : 'configuration is invalid: no configuration given\n');
     process.stderr.write(`${formatError(err)}\n`);
     return 1;
   }

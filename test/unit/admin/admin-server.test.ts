@@ -188,7 +188,14 @@ test('/clusters text and json', async () => {
   const c = j.cluster_statuses[0];
   assert.equal(c.name, 'backend');
   assert.deepEqual(c.host_statuses[0].address, { socket_address: { address: '127.0.0.1', port_value: 8080 } });
-  assert.ok(c.host_statuses[0].stats.some((s: { name: string; value?: string; type?: string }) => s.name === 'cx_active' && s.value === '2' && s.type === 'GAUGE'));
+  // Envoy's shape (clusters_handler.cc buildHostStats()): counters then gauges, typed, zero values left out.
+  assert.deepEqual(c.host_statuses[0].stats, [
+    { type: 'COUNTER', name: 'cx_total', value: 4 },
+    { type: 'COUNTER', name: 'rq_total', value: 9 },
+    { type: 'GAUGE', name: 'cx_active', value: 2 },
+  ]);
+  assert.equal(c.host_statuses[0].weight, 1);
+  assert.equal(c.host_statuses[0].locality, undefined);
   assert.equal(c.circuit_breakers.thresholds[1].priority, 'HIGH');
 });
 
@@ -234,11 +241,37 @@ test('mutating endpoints are POST-only (405 otherwise) and call the context', as
   assert.equal(after.body, 'cluster.backend.upstream_rq_total: 0\n');
 });
 
-test('/logging sets levels and lists them', async () => {
-  const r = await get('/logging?level=debug&upstream=trace', 'POST');
+test('/logging sets levels and lists every logger', async () => {
+  const r = await get('/logging?upstream=trace', 'POST');
   assert.equal(r.status, 200);
-  assert.equal(r.body, 'active loggers:\n  default: debug\n  upstream: trace\n');
+  const lines = r.body.split('\n');
+  assert.equal(lines[0], 'active loggers:');
+  assert.ok(lines.includes('  upstream: trace'));
+  assert.ok(lines.includes('  router: info'));
+  assert.ok(lines.includes('  pool: info'));
+  assert.equal(levels.components.upstream, 'trace');
+  // level=<level> changes every logger, per-component ones included (as Envoy).
+  const all = await get('/logging?level=debug', 'POST');
+  assert.ok(all.body.split('\n').includes('  upstream: debug'));
+  assert.equal(levels.level, 'debug');
+  // paths=name:level,... changes several.
+  const p = await get('/logging?paths=http:warning,router:error', 'POST');
+  assert.equal(p.status, 200);
+  assert.deepEqual([levels.components.http, levels.components.router], ['warning', 'error']);
   assert.equal((await get('/logging?level=loud', 'POST')).status, 400);
+});
+
+test('/logging rejects unknown logger names with 400 and changes nothing', async () => {
+  const before = JSON.stringify(levels);
+  const r = await get('/logging?nosuchcomp=debug', 'POST');
+  assert.equal(r.status, 400);
+  assert.match(r.body, /^error: unknown logger name "nosuchcomp"\n\nusage: \/logging\?<name>=<level>/);
+  assert.ok(r.body.includes('\nactive loggers:\n  admin: '));
+  assert.equal(levels.components.nosuchcomp, undefined);
+  // Validated before anything is applied: a valid name next to an unknown one is not changed.
+  assert.equal((await get('/logging?paths=upstream:off,bogus:debug', 'POST')).status, 400);
+  assert.equal((await get('/logging?paths=upstream', 'POST')).status, 400);
+  assert.equal(JSON.stringify(levels), before);
 });
 
 test('help, memory, runtime and unknown paths', async () => {

@@ -52,12 +52,16 @@ test('an enum number not in the enum is an error', () => {
 
 test('a filter named without typed_config gets the @type of its name', () => {
   const yaml = variant('          - name: envoy.filters.http.router\n            typed_config:\n              "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n',
-    '          - name: envoy.filters.http.cors\n          - name: envoy.filters.http.router\n');
+    '          - name: envoy.filters.http.cors\n            is_optional: true\n          - name: envoy.filters.http.router\n');
   const { bootstrap, warnings } = loadBootstrap({ yaml });
-  assert.deepEqual(warnings, []);
+  // cors is not in attache's filter registry: skipped because it is optional.
+  assert.deepEqual(warnings, [
+    '--config-yaml:20:13: static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters[0]: ' +
+      'HTTP filter "envoy.filters.http.cors" (type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors) skipped: not implemented by attache',
+  ]);
   const hcm = bootstrap.static_resources!.listeners![0].filter_chains[0].filters[0].typed_config as Record<string, any>;
   assert.deepEqual(hcm.http_filters, [
-    { name: 'envoy.filters.http.cors', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } },
+    { name: 'envoy.filters.http.cors', is_optional: true, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' } },
     { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
   ]);
 });
