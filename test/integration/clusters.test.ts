@@ -99,3 +99,21 @@ test('use_remote_address: x-forwarded-for appended, x-envoy-internal set, server
   assert.equal(seen.headers['x-envoy-internal'], 'true');
   assert.equal(seen.headers['x-forwarded-proto'], 'http');
 });
+
+for (const policy of ['RING_HASH', 'MAGLEV']) {
+  test(`${policy} with a header hash_policy: one user always lands on the same host, users spread`, async () => {
+    const us = await ups(3);
+    const routes = '- match: { prefix: "/" }\n  route:\n    cluster: c\n    hash_policy: [{ header: { header_name: x-user } }]';
+    const yaml = v3Config({ clusters: { c: us.map((u) => u.port) }, routes }).replace('lb_policy: ROUND_ROBIN', `lb_policy: ${policy}`);
+    const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '2']);
+    cleanup.push(() => p.stop());
+    const hostOf = new Map<string, string>();
+    for (let u = 0; u < 12; u++) {
+      const seen = new Set<string>();
+      for (let i = 0; i < 4; i++) seen.add((await httpGet(p.port, '/', { 'x-user': `user-${u}` })).body);
+      assert.equal(seen.size, 1, `user-${u} moved between hosts: ${[...seen]}`);
+      hostOf.set(`user-${u}`, [...seen][0]);
+    }
+    assert.ok(new Set(hostOf.values()).size > 1, 'all users on one host');
+  });
+}

@@ -10,7 +10,8 @@ import { CoarseTimer } from '../../../common/timer-wheel';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
 import { getHeader, setHeader, type RequestHead } from '../../../http/headers';
 import type { CompiledRoute, HeaderContext } from '../../../router';
-import type { ClusterManager, Host, ThreadLocalCluster } from '../../../upstream/cluster';
+import type { ClusterManager, Host, LbContext, ThreadLocalCluster } from '../../../upstream/cluster';
+import { computeHash, type HashPolicyConfig } from './hash-policy';
 import type { PoolCallbacks, UpstreamConnection, UpstreamResponseHandler } from '../../../upstream/pool/http1-pool';
 import { poolFor, clusterRuntime } from '../../../upstream/pool/pool-registry';
 import type { HttpConnManagerStats } from '../../../stats/common-stats';
@@ -98,7 +99,13 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       }
       this.upgrade = getHeader(head.headers, 'upgrade') ?? t;
     }
-    const host = cluster.chooseHost();
+    // Hashing LBs get the route's hash_policy hash; every other policy ignores it.
+    let lbCtx: LbContext | undefined;
+    if ((cluster.lbPolicy === 'RING_HASH' || cluster.lbPolicy === 'MAGLEV') && Array.isArray(route.hashPolicy)) {
+      const hash = computeHash(route.hashPolicy as HashPolicyConfig[], head.headers, head.path, cb.streamInfo.downstreamRemoteAddress);
+      if (hash !== undefined) lbCtx = { hash };
+    }
+    const host = cluster.chooseHost(lbCtx);
     if (host === null) {
       clusterRuntime(cluster).stats.noHealthyUpstream();
       cb.sendLocalReply(503, 'no healthy upstream', 'UH');

@@ -1,0 +1,61 @@
+/**
+ * Route `hash_policy` (envoy.config.route.v3.RouteAction.HashPolicy) for RING_HASH and MAGLEV
+ * clusters: each policy that finds its input hashes it with xxHash64 (seed 0), and the hashes are
+ * combined as Envoy's HashPolicyImpl does: `hash = rotl64(hash, 1) ^ next`; a `terminal` policy
+ * that produced a hash stops the evaluation. No input at all → no hash (the LB picks at random).
+ */
+import { xxhash64 } from '../../../native';
+import { getHeaderJoined } from '../../../http/headers';
+
+/** One policy of `hash_policy`, as the model carries it. */
+export interface HashPolicyConfig {
+  header?: { header_name: string };
+  connection_properties?: { source_ip: boolean };
+  query_parameter?: { name: string };
+  cookie?: { name: string };
+  terminal?: boolean;
+}
+
+const MASK = (1n << 64n) - 1n;
+
+/**
+ * @param path the request path (with query)
+ * @returns the combined 64-bit hash, or undefined when no policy found its input
+ */
+export function computeHash(policies: readonly HashPolicyConfig[], headers: readonly string[], path: string, remoteAddress: string): bigint | undefined {
+  let hash: bigint | undefined;
+  for (const p of policies) {
+    let input: string | undefined;
+    if (p.header) input = getHeaderJoined(headers, p.header.header_name.toLowerCase());
+    else if (p.connection_properties?.source_ip) input = remoteAddress || undefined;
+    else if (p.query_parameter) input = queryParam(path, p.query_parameter.name);
+    else if (p.cookie) input = cookie(headers, p.cookie.name);
+    if (input === undefined) continue;
+    const h = xxhash64(input);
+    hash = hash === undefined ? h : (((hash << 1n) | (hash >> 63n)) & MASK) ^ h;
+    if (p.terminal) break;
+  }
+  return hash;
+}
+
+function queryParam(path: string, name: string): string | undefined {
+  const q = path.indexOf('?');
+  if (q === -1) return undefined;
+  for (const part of path.slice(q + 1).split('&')) {
+    const eq = part.indexOf('=');
+    const k = eq === -1 ? part : part.slice(0, eq);
+    if (k === name) return eq === -1 ? '' : part.slice(eq + 1);
+  }
+  return undefined;
+}
+
+function cookie(headers: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] !== 'cookie') continue;
+    for (const c of headers[i + 1].split(';')) {
+      const eq = c.indexOf('=');
+      if (eq !== -1 && c.slice(0, eq).trim() === name) return c.slice(eq + 1).trim();
+    }
+  }
+  return undefined;
+}
