@@ -151,3 +151,38 @@ test('connect_timeout: an upstream that never accepts → 503 UF within the time
   assert.equal(r.status, 503);
   assert.match(r.body, /reset reason: connection failure/);
 });
+
+test('interim 1xx (103 Early Hints, 100 Continue) before the final response: each client gets its own response', async () => {
+  const up = await rawUpstream((sock, req) => {
+    const path = req.split(' ')[1];
+    sock.write('HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n');
+    setTimeout(() => sock.write(`HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}`), 10);
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port, 'circuit_breakers: { thresholds: [{ max_connections: 1 }] }');
+  const rs = await Promise.all(['/client-A', '/client-B', '/client-C'].map((x) => httpGet(p.port, x)));
+  assert.deepEqual(rs.map((r) => [r.status, r.body]), [[200, '/client-A'], [200, '/client-B'], [200, '/client-C']]);
+});
+
+test('bytes after a complete upstream response never reach another request: the connection is closed', async () => {
+  const up = await rawUpstream((sock, req) => {
+    const path = req.split(' ')[1];
+    sock.write(`HTTP/1.1 200 OK\r\nContent-Length: ${path.length}\r\n\r\n${path}HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED`);
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port, 'circuit_breakers: { thresholds: [{ max_connections: 1 }] }');
+  const rs = await Promise.all(['/a', '/b', '/c'].map((x) => httpGet(p.port, x)));
+  assert.deepEqual(rs.map((r) => r.body), ['/a', '/b', '/c']);
+  assert.equal(up.connections(), 3, 'each tainted connection was closed, not reused');
+});
+
+test('a 101 to a request that asked for no upgrade is an upstream protocol error: 502', async () => {
+  const up = await rawUpstream((sock) => {
+    sock.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nraw tunnel bytes');
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port);
+  const r = await httpGet(p.port, '/');
+  assert.equal(r.status, 502);
+  assert.match(r.body, /protocol error/);
+});

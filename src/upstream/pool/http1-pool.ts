@@ -102,8 +102,9 @@ export class UpstreamConnection implements Http1Handler {
   }
 
   /** Starts a request: the caller writes its head and body through write(). */
-  attach(handler: UpstreamResponseHandler, isHeadRequest: boolean): void {
+  attach(handler: UpstreamResponseHandler, isHeadRequest: boolean, isUpgradeRequest = false): void {
     this.handler = handler;
+    this.upgradeRequested = isUpgradeRequest;
     this.state = State.Busy;
     this.gotResponseBytes = false;
     this.parser.expectNoBody = isHeadRequest;
@@ -128,6 +129,11 @@ export class UpstreamConnection implements Http1Handler {
   release(reusable: boolean): void {
     this.handler = null;
     if (this.state !== State.Busy) return;
+    if (this.inExecute) {
+      // Finish parsing this read first: bytes after the response must not reach the next request.
+      this.deferredRelease = reusable;
+      return;
+    }
     this.uses++;
     if (!reusable || !this.keepAlive || this.tunnel) {
       this.destroy();
@@ -146,6 +152,14 @@ export class UpstreamConnection implements Http1Handler {
 
   /** @internal true when attache closed it (for upstream_cx_destroy_local vs _remote). */
   closedLocally = false;
+  /** The current request asked for an upgrade (only then may the upstream answer 101). */
+  private upgradeRequested = false;
+  /** The response head just parsed was an interim 1xx: its message end is not the response's. */
+  private interim = false;
+  /** Inside parser.execute(): a release is deferred until it returns (see onData). */
+  private inExecute = false;
+  /** A release requested from inside parser callbacks: true/false = reusable, null = none. */
+  private deferredRelease: boolean | null = null;
 
   /** Closes the socket; the handler (if any) is told through onUpstreamReset. */
   private teardown(): void {
@@ -183,8 +197,36 @@ export class UpstreamConnection implements Http1Handler {
       return;
     }
     this.gotResponseBytes = true;
+    this.inExecute = true;
     const st = this.parser.execute(d);
-    if (st === ExecStatus.Ok || st === ExecStatus.Paused) return;
+    this.inExecute = false;
+    if (this.protocolError) {
+      const h = this.handler;
+      this.destroy();
+      h?.onUpstreamReset(UpstreamErrors.protocol(), false);
+      return;
+    }
+    const deferred = this.deferredRelease;
+    if (deferred !== null) {
+      this.deferredRelease = null;
+      // The response ended (the parser paused there). Anything after it answers no request: an
+      // upstream protocol violation; the connection is closed, never handed to another request.
+      const extra = st === ExecStatus.Paused && this.parser.consumed < d.length;
+      if (extra || (st !== ExecStatus.Ok && st !== ExecStatus.Paused)) {
+        log.debug(`upstream sent ${d.length - this.parser.consumed} bytes after a complete response; closing`);
+        this.destroy();
+        return;
+      }
+      if (st === ExecStatus.Paused) this.parser.resume();
+      this.release(deferred);
+      return;
+    }
+    if (st === ExecStatus.Ok) return;
+    if (st === ExecStatus.Paused) {
+      // Paused at a response end that nobody released (its stream is gone): do not reuse.
+      if (this.handler === null && (this.state as State) === State.Busy) this.destroy();
+      return;
+    }
     if (st === ExecStatus.Upgrade) {
       this.tunnel = true;
       const rest = d.subarray(this.parser.consumed);
@@ -249,9 +291,21 @@ export class UpstreamConnection implements Http1Handler {
   onRequestHead(): void {}
 
   onResponseHead(status: number, _reason: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): boolean {
-    if (status >= 100 && status < 200 && status !== 101) return false; // 1xx interim: llhttp goes on to the final response
+    if (status >= 100 && status < 200 && status !== 101) {
+      // 1xx interim (100 Continue, 103 Early Hints): llhttp reports it as a message of its own;
+      // the final response follows on the same connection.
+      this.interim = true;
+      return false;
+    }
     this.keepAlive = keepAlive && versionMinor === 1;
-    if (status === 101) this.tunnel = true; // bytes after this head belong to the tunnel
+    if (status === 101) {
+      if (!this.upgradeRequested) {
+        // A 101 to a request that asked for no upgrade: protocol error (Envoy does not switch).
+        this.protocolError = true;
+        return true;
+      }
+      this.tunnel = true; // bytes after this head belong to the tunnel
+    }
     this.handler?.onUpstreamHead(status, headers, keepAlive, upgrade && status === 101);
     return this.parser.expectNoBody;
   }
@@ -262,10 +316,19 @@ export class UpstreamConnection implements Http1Handler {
 
   onMessageComplete(trailers: string[] | null): boolean {
     if (this.tunnel) return false; // a 101: the exchange continues as a tunnel
+    if (this.interim) {
+      this.interim = false;
+      return false;
+    }
+    if (this.protocolError) return true;
     const h = this.handler;
     if (h !== null) h.onUpstreamComplete(trailers);
-    return false;
+    // Pause after the response: onData decides what to do with any bytes after it.
+    return true;
   }
+
+  /** The response violated the protocol in a way llhttp accepts (a 101 nobody asked for). */
+  private protocolError = false;
 }
 
 /** Pool of connections to one host. */

@@ -186,7 +186,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     rt.stats.rqActive(1);
     this.cb.streamInfo.upstreamHost = host.key;
     this.cb.streamInfo.upstreamStartMono = performance.now();
-    conn.attach(this, this.head!.method === 'HEAD');
+    conn.attach(this, this.head!.method === 'HEAD', this.upgrade !== null);
     let ok = conn.write(this.encodedHead);
     if (this.upgrade !== null) {
       const early = this.cb.takeUpgradeBytes((d: Buffer) => {
@@ -352,8 +352,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       this.cb.resetStream('upstream reset after response started');
       return;
     }
-    clusterRuntime(this.cluster!).stats.rqAbort(503);
-    this.localFailure(503, err.message, err.responseFlag ?? 'UC');
+    // Envoy answers upstream protocol errors with 502, resets with 503.
+    const status = err.status ?? 503;
+    clusterRuntime(this.cluster!).stats.rqAbort(status);
+    this.localFailure(status, err.message, err.responseFlag ?? 'UC');
   }
 
   private localFailure(status: number, body: string, flag: string): void {
