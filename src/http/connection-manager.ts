@@ -43,6 +43,10 @@ export class DownstreamConnection implements Http1Handler {
   draining = false;
   /** The socket is corked until the next tick (see writeResponseHead). */
   corked = false;
+  /** Reads were paused because too many pipelined bytes are waiting. */
+  private pipelineReadDisabled = false;
+  /** Parsing of the next pipelined request waits for the client to read (socket 'drain'). */
+  private resumeOnDrain = false;
   /** The current request's Upgrade (h2c) was dropped: llhttp will still stop at its end. */
   private droppedUpgrade = false;
   /** After a successful upgrade, raw bytes go to the tunnel. */
@@ -71,6 +75,10 @@ export class DownstreamConnection implements Http1Handler {
     socket.on('close', () => this.onSocketClose());
     socket.on('drain', () => {
       if (this.stream) this.stream.onDownstreamDrain();
+      else if (this.resumeOnDrain) {
+        this.resumeOnDrain = false;
+        this.resumeParsing();
+      }
     });
     config.stats.downstream_cx_total.inc();
     config.stats.downstream_cx_active.inc();
@@ -85,7 +93,13 @@ export class DownstreamConnection implements Http1Handler {
       return;
     }
     if (this.parserPaused || this.pending !== null) {
+      // Pipelined bytes behind a request in flight: keep reading (so a client that goes away is
+      // noticed) but stop once a per-connection buffer's worth is waiting.
       this.pending = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+      if (!this.pipelineReadDisabled && this.pending.length > PIPELINE_BUFFER_LIMIT) {
+        this.pipelineReadDisabled = true;
+        this.readDisable(true);
+      }
       return;
     }
     this.execute(chunk);
@@ -102,7 +116,6 @@ export class DownstreamConnection implements Http1Handler {
       this.parserPaused = true;
       // A stream that completed during execute (synchronous local reply) lets us go on now.
       if (this.stream === null) this.resumeParsing();
-      else this.readDisable(true);
       return;
     }
     if (st === ExecStatus.Upgrade) {
@@ -119,7 +132,6 @@ export class DownstreamConnection implements Http1Handler {
         if (rest.length > 0) this.pending = this.pending ? Buffer.concat([rest, this.pending]) : rest;
         this.parserPaused = true;
         if (this.stream === null) this.resumeParsing();
-        else this.readDisable(true);
       } else if (s === null) {
         // Upgrade refused and answered already: close.
         this.closeAfterResponse = true;
@@ -157,10 +169,14 @@ export class DownstreamConnection implements Http1Handler {
       this.tunnel.onDownstreamEnd();
       return;
     }
-    // Half-close from downstream: finish the current response, then close.
+    // The client closed its side. As Envoy's HTTP connection manager (no half-close): the stream in
+    // flight is reset (flag DC) and the connection closed.
     this.closeAfterResponse = true;
-    if (this.stream === null) this.socket.end();
-    else if (!this.stream.requestComplete) this.stream.onDownstreamReset('downstream remote disconnect');
+    if (this.stream === null || this.stream.responseComplete) this.socket.end();
+    else {
+      this.stream.onDownstreamReset('downstream remote disconnect');
+      this.destroy();
+    }
   }
 
   private onSocketClose(): void {
@@ -341,9 +357,18 @@ export class DownstreamConnection implements Http1Handler {
 
   private resumeParsing(): void {
     if (this.closed || this.closeAfterResponse || this.stream !== null) return;
+    if (this.socket.writableNeedDrain) {
+      // The client is not reading its responses: dispatch no more pipelined requests until it does
+      // (Envoy stops reading a connection whose output buffer is over its limit).
+      this.resumeOnDrain = true;
+      return;
+    }
     if (this.parserPaused) {
       this.parserPaused = false;
       this.parser.resume();
+    }
+    if (this.pipelineReadDisabled) {
+      this.pipelineReadDisabled = false;
       this.readDisable(false);
     }
     const p = this.pending;
@@ -458,6 +483,8 @@ export class DownstreamConnection implements Http1Handler {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** Pipelined bytes buffered behind a request in flight before reads pause (bytes). */
+const PIPELINE_BUFFER_LIMIT = 1024 * 1024;
 
 function uncork(c: DownstreamConnection): void {
   c.corked = false;

@@ -5,7 +5,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { rawRequest, startProxy, startUpstream, v3Config, writeConfig, type Proxy, type Upstream } from './harness';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import { httpGet, rawRequest, startProxy, startUpstream, v3Config, writeConfig, type Proxy, type Upstream } from './harness';
 
 let up: Upstream;
 let proxy: Proxy;
@@ -54,3 +56,52 @@ for (const [name, first, status] of closing) {
     assert.equal(up.seen.length, before, 'nothing forwarded');
   });
 }
+
+test('a client that pipelines and never reads: dispatching stops at the write buffer, memory stays bounded', async () => {
+  const rss = () => Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${proxy.proc.pid}/status`, 'utf8'))![1]) * 1024;
+  const base = rss();
+  const before = up.seen.length;
+  const sock = net.connect(proxy.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.pause(); // never read
+  const req = 'GET /api/x HTTP/1.1\r\nHost: x\r\n\r\n';
+  for (let i = 0; i < 20; i++) sock.write(req.repeat(1000));
+  await new Promise((r) => setTimeout(r, 1500));
+  const forwarded = up.seen.length - before;
+  sock.destroy();
+  assert.ok(forwarded < 20000, `all ${forwarded} pipelined requests were dispatched to a client that reads nothing`);
+  assert.ok(rss() - base < 64 * 1024 * 1024, 'RSS grew by more than 64 MiB');
+});
+
+test('a client that closes with a request in flight and another queued is noticed: nothing stays open', async () => {
+  const stall = await startUpstream('stall', () => {
+    /* never answers */
+  });
+  const p = await startProxy(['-c', writeConfig(v3Config({ clusters: { s: [stall.port] }, routes: '- match: { prefix: "/" }\n  route: { cluster: s, timeout: 0s }' })), '--concurrency', '1']);
+  try {
+    for (let i = 0; i < 5; i++) {
+      const sock = net.connect(p.port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      sock.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 50));
+      sock.write('GET /2 HTTP/1.1\r\nHost: x\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 50));
+      sock.end();
+    }
+    const gauge = async (name: string) => {
+      const s = await httpGet(p.adminPort, `/stats?filter=^${name.replace(/\./g, '\\.')}$`);
+      return Number(/: (\d+)/.exec(s.body)?.[1]);
+    };
+    let cx = -1;
+    for (let i = 0; i < 40 && cx !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      cx = await gauge('http.ingress_http.downstream_cx_active');
+    }
+    assert.equal(cx, 0, 'downstream connections left open');
+    assert.equal(await gauge('http.ingress_http.downstream_rq_active'), 0);
+    assert.equal(await gauge('cluster.s.upstream_cx_active'), 0);
+  } finally {
+    await p.stop();
+    await stall.close();
+  }
+});
