@@ -31,7 +31,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
     'stat_prefix', 'codec_type', 'route_config', 'rds', 'http_filters', 'server_name', 'server_header_transformation',
     'max_request_headers_kb', 'common_http_protocol_options', 'http_protocol_options', 'access_log', 'use_remote_address', 'skip_xff_append', 'via',
     'generate_request_id', 'preserve_external_request_id', 'always_set_request_id_in_response',
-    'upgrade_configs',
+    'upgrade_configs', 'normalize_path', 'merge_slashes', 'stream_idle_timeout',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig': ['upgrade_type', 'enabled', 'filters'],
   'envoy.extensions.filters.network.http_connection_manager.v3.Rds': ['route_config_name', 'config_source'],

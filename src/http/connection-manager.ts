@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
 import { encodeResponseHead, chunkHeader } from '../codec/http1/encoder';
 import { logger } from '../common/logger';
+import { CoarseTimer } from '../common/timer-wheel';
 import { hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
@@ -182,6 +183,7 @@ export class DownstreamConnection implements Http1Handler {
   private onSocketClose(): void {
     if (this.closed) return;
     this.closed = true;
+    this.idleTimer?.disarm();
     this.config.stats.downstream_cx_active.dec();
     this.config.stats.downstream_cx_destroy.inc();
     const s = this.stream;
@@ -201,8 +203,12 @@ export class DownstreamConnection implements Http1Handler {
       const m = /^([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^/?#]*)([^#]*)/.exec(url);
       if (m) {
         authority = m[2];
-        path = m[3] === '' ? '/' : m[3];
+        path = m[3] === '' || m[3].charCodeAt(0) === 63 /* '?' */ ? `/${m[3]}` : m[3];
       }
+    } else {
+      // The fragment is not part of the request target sent upstream (Envoy strips it).
+      const hash = url.indexOf('#');
+      if (hash !== -1) path = url.slice(0, hash);
     }
     // One pass over the headers: Host → :authority, note the framing and hop-by-hop headers, and
     // compact the array without them (Envoy strips hop-by-hop headers before the filters run).
@@ -271,10 +277,25 @@ export class DownstreamConnection implements Http1Handler {
         return;
       }
     }
-    if (hostCount > 1) {
+    if (hostCount > 1 || !validAuthority(head.authority)) {
       this.closeAfterResponse = true;
       stream.sendLocalReply(400, 'Bad Request', 'DPE');
       return;
+    }
+    // Only `chunked` is a transfer coding a proxy can frame (Envoy answers others with 501).
+    if (transferEncoding !== undefined && transferEncoding.trim().toLowerCase() !== 'chunked') {
+      this.closeAfterResponse = true;
+      stream.sendLocalReply(501, 'Not Implemented', 'DPE');
+      return;
+    }
+    if (cfg.normalizePath || cfg.mergeSlashes) {
+      const n = normalizeRequestPath(head.path, cfg.normalizePath, cfg.mergeSlashes);
+      if (n === null) {
+        this.closeAfterResponse = true;
+        stream.sendLocalReply(400, 'Bad Request', 'DPE');
+        return;
+      }
+      head.path = n;
     }
     // Upgrade (WebSocket etc.): allowed per HCM upgrade_configs, overridable per route.
     let upgradeType: string | null = null;
@@ -295,6 +316,7 @@ export class DownstreamConnection implements Http1Handler {
     // `te: trailers` is the one TE value forwarded.
     if (te !== undefined && hasToken(te, 'trailers')) headers.push('te', 'trailers');
     if (hasBody && contentLength === undefined) stream.requestChunked = true;
+    this.touchStream();
     stream.upgradeType = upgradeType;
     stream.start();
   }
@@ -306,6 +328,7 @@ export class DownstreamConnection implements Http1Handler {
   onBody(data: Buffer): void {
     const s = this.stream;
     if (s === null || s.responseComplete) return; // response already sent: discard the rest of the body
+    this.touchStream();
     s.streamInfo.bytesReceived += data.length;
     s.decodeData(data, false);
   }
@@ -329,6 +352,29 @@ export class DownstreamConnection implements Http1Handler {
     return true; // pause until the response completes
   }
 
+  // ---- stream idle timeout (HCM stream_idle_timeout, default 5 min) ---------------------------
+
+  private idleTimer: CoarseTimer | null = null;
+
+  /** Activity on the stream in flight: the idle timeout starts again. */
+  private touchStream(): void {
+    const ms = this.config.streamIdleTimeoutMs;
+    if (ms <= 0) return;
+    (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).arm(ms);
+  }
+
+  /** @internal The stream saw no activity for stream_idle_timeout: 408 (flag SI), or a reset once the response started. */
+  onStreamIdle(): void {
+    const s = this.stream;
+    if (s === null || s.responseComplete) return;
+    this.config.stats.downstream_rq_idle_timeout.inc();
+    this.closeAfterResponse = true;
+    if (s.responseStarted) {
+      s.streamInfo.setResponseFlag('SI');
+      s.resetStream('stream idle timeout');
+    } else s.sendLocalReply(408, 'stream timeout', 'SI');
+  }
+
   // ---- stream/connection coordination ---------------------------------------------------------
 
   /** Called by the stream when its response has been fully written (or the stream was reset). */
@@ -349,6 +395,7 @@ export class DownstreamConnection implements Http1Handler {
   private finishStream(s: ActiveStream): void {
     if (this.stream !== s) return;
     this.stream = null;
+    this.idleTimer?.disarm();
     s.destroy();
     if (this.closeAfterResponse || this.closed) {
       if (!this.closed) this.socket.end();
@@ -464,6 +511,7 @@ export class DownstreamConnection implements Http1Handler {
   /** Writes body bytes. @returns false when the socket is over its high watermark. */
   writeBody(data: Buffer, chunked: boolean): boolean {
     if (this.closed) return true;
+    this.touchStream();
     if (!chunked) return this.socket.write(data);
     if (data.length === 0) return true;
     this.socket.write(chunkHeader(data.length), 'latin1');
@@ -483,6 +531,11 @@ export class DownstreamConnection implements Http1Handler {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+function onStreamIdle(c: unknown): void {
+  (c as DownstreamConnection).onStreamIdle();
+}
+
 /** Pipelined bytes buffered behind a request in flight before reads pause (bytes). */
 const PIPELINE_BUFFER_LIMIT = 1024 * 1024;
 
@@ -502,4 +555,51 @@ function chunkTail(data: Buffer): Buffer {
 
 function stripV4Mapped(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;
+}
+
+/**
+ * Envoy's authority check (HeaderUtility::authorityIsValid): host characters of RFC 3986
+ * reg-name / IP-literal, an optional port of at most 65535, no userinfo.
+ */
+function validAuthority(a: string): boolean {
+  if (!/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:\d{1,5})?$/.test(a)) return false;
+  const colon = a.lastIndexOf(':');
+  if (colon !== -1 && a[0] !== '[') return Number(a.slice(colon + 1)) <= 65535;
+  if (a[0] === '[' && colon > a.indexOf(']')) return Number(a.slice(colon + 1)) <= 65535;
+  return true;
+}
+
+const UNRESERVED = /%(2[DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa]|5[Ff]|7[Ee])/g;
+
+/**
+ * `normalize_path` (RFC 3986 section 6: percent-decoding of unreserved characters, then
+ * remove_dot_segments) and `merge_slashes`, on the path without its query, as Envoy's
+ * PathUtil::canonicalPath and mergeSlashes. @returns null when the path escapes the root.
+ */
+export function normalizeRequestPath(path: string, normalize: boolean, merge: boolean): string | null {
+  const q = path.indexOf('?');
+  let p = q === -1 ? path : path.slice(0, q);
+  const query = q === -1 ? '' : path.slice(q);
+  if (normalize) {
+    p = p.replace(UNRESERVED, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
+    const out: string[] = [];
+    const segs = p.split('/');
+    for (let i = 1; i < segs.length; i++) {
+      const seg = segs[i];
+      if (seg === '.') {
+        if (i === segs.length - 1) out.push('');
+        continue;
+      }
+      if (seg === '..') {
+        if (out.length === 0) return null;
+        out.pop();
+        if (i === segs.length - 1) out.push('');
+        continue;
+      }
+      out.push(seg);
+    }
+    p = `/${out.join('/')}`;
+  }
+  if (merge) p = p.replace(/\/{2,}/g, '/');
+  return p + query;
 }

@@ -5,6 +5,7 @@
  * (envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager).
  */
 import { ConfigError } from '../common/errors';
+import { durationMs } from '../common/duration';
 import type { HttpConnectionManager } from '../config/model';
 import type { RouteConfigProviders } from './rds-providers';
 import { httpFilterRegistry } from '../filters/http';
@@ -35,6 +36,12 @@ export interface HcmConfig {
   readonly preserveExternalRequestId: boolean;
   readonly alwaysSetRequestIdInResponse: boolean;
   readonly via: string;
+  /** `normalize_path` (RFC 3986 normalisation before routing), default false. */
+  readonly normalizePath: boolean;
+  /** `merge_slashes`, default false. */
+  readonly mergeSlashes: boolean;
+  /** `stream_idle_timeout` in ms (default 300000; 0 disables). */
+  readonly streamIdleTimeoutMs: number;
   /** upgrade type (lowercase) → enabled, from `upgrade_configs`. */
   readonly upgrades: ReadonlyMap<string, boolean>;
   readonly accessLogs: ReadonlyArray<(s: ActiveStream) => void>;
@@ -106,6 +113,9 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
     preserveExternalRequestId: hcm.preserve_external_request_id ?? false,
     alwaysSetRequestIdInResponse: hcm.always_set_request_id_in_response ?? false,
     via: hcm.via ?? '',
+    normalizePath: hcm.normalize_path ?? false,
+    mergeSlashes: hcm.merge_slashes ?? false,
+    streamIdleTimeoutMs: durationMs(hcm.stream_idle_timeout, 300_000),
     upgrades,
     accessLogs: compileAccessLogs(hcm.access_log ?? [], `${ctx.path}.access_log`),
     stats: httpConnManagerStats(ctx.services.stats, hcm.stat_prefix),

@@ -1,0 +1,77 @@
+/**
+ * HTTP connection manager options and request validation as Envoy: normalize_path and
+ * merge_slashes (a deny route cannot be bypassed with dot segments, encodings or double slashes),
+ * stream_idle_timeout, transfer codings other than chunked (501), invalid authorities (400), and
+ * request targets with fragments or an absolute-form URL without a path.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { rawRequest, startProxy, startUpstream, v3Config, writeConfig, type Proxy, type Upstream } from './harness';
+
+let up: Upstream;
+let stall: Upstream;
+let proxy: Proxy;
+before(async () => {
+  up = await startUpstream('U', (req, res) => res.end(`U ${req.url}`));
+  stall = await startUpstream('stall', () => {
+    /* never answers */
+  });
+  const routes = `
+- match: { prefix: "/admin" }
+  direct_response: { status: 403, body: { inline_string: "denied" } }
+- match: { prefix: "/stall" }
+  route: { cluster: s, timeout: 0s }
+- match: { prefix: "/" }
+  route: { cluster: u }`;
+  const yaml = v3Config({ clusters: { u: [up.port], s: [stall.port] }, routes, hcmExtra: 'normalize_path: true\nmerge_slashes: true\nstream_idle_timeout: 0.5s' });
+  proxy = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+});
+after(async () => {
+  await proxy.stop();
+  await up.close();
+  await stall.close();
+});
+
+for (const p of ['//admin/secret', '/./admin/secret', '/x/../admin/secret', '/%61dmin/secret', '/x/%2e%2e/admin/secret']) {
+  test(`normalize_path + merge_slashes: ${p} is routed as /admin/secret (denied)`, async () => {
+    const r = await rawRequest(proxy.port, `GET ${p} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(r.responses[0].status, 403);
+    assert.equal(r.responses[0].body.toString(), 'denied');
+  });
+}
+
+test('the normalised path is what the upstream receives; the query is kept', async () => {
+  const r = await rawRequest(proxy.port, 'GET /a//b/./c/../d?x=1 HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(r.responses[0].body.toString(), 'U /a/b/d?x=1');
+});
+
+test('a path escaping the root is a 400', async () => {
+  const r = await rawRequest(proxy.port, 'GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(r.responses[0].status, 400);
+});
+
+test('stream_idle_timeout: an upstream that never answers gets the client a 408 "stream timeout"', async () => {
+  const r = await rawRequest(proxy.port, 'GET /stall HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 4000 });
+  assert.equal(r.responses[0]?.status, 408);
+  assert.equal(r.responses[0].body.toString(), 'stream timeout');
+});
+
+test('Transfer-Encoding other than chunked → 501', async () => {
+  const r = await rawRequest(proxy.port, 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n');
+  assert.equal(r.responses[0].status, 501);
+  assert.equal(r.closed, true);
+});
+
+for (const host of ['a b', 'u:p@other.example', 'x:99999999999', 'x:70000']) {
+  test(`invalid authority "${host}" → 400`, async () => {
+    const r = await rawRequest(proxy.port, `GET / HTTP/1.1\r\nHost: ${host}\r\n\r\n`);
+    assert.equal(r.responses[0].status, 400);
+  });
+}
+
+test('a fragment is not forwarded; an absolute-form URL with only a query gets the path "/"', async () => {
+  const a = await rawRequest(proxy.port, 'GET /frag#section HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(a.responses[0].body.toString(), 'U /frag');
+  const b = await rawRequest(proxy.port, 'GET http://h.example?q=1 HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(b.responses[0].body.toString(), 'U /?q=1');
+});
