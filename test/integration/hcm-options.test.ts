@@ -75,3 +75,10 @@ test('a fragment is not forwarded; an absolute-form URL with only a query gets t
   const b = await rawRequest(proxy.port, 'GET http://h.example?q=1 HTTP/1.1\r\nHost: x\r\n\r\n');
   assert.equal(b.responses[0].body.toString(), 'U /?q=1');
 });
+
+test('CONNECT without a connect_matcher route → 404, never forwarded', async () => {
+  const before = up.seen.length;
+  const r = await rawRequest(proxy.port, 'CONNECT up.example:443 HTTP/1.1\r\nHost: up.example:443\r\n\r\n');
+  assert.equal(r.responses[0].status, 404);
+  assert.equal(up.seen.length, before);
+});

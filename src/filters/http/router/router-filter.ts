@@ -58,7 +58,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   decodeHeaders(head: RequestHead, endStream: boolean): FilterHeadersStatus {
     const cb = this.cb;
     const route = cb.route();
-    if (route === null) {
+    // CONNECT is routed only by connect_matcher routes, which attache does not implement: 404 (Envoy).
+    if (route === null || head.method === 'CONNECT') {
       this.cfg.stats.no_route.inc();
       cb.sendLocalReply(404, '', 'NR');
       return FilterHeadersStatus.StopIteration;
