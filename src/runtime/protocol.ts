@@ -39,6 +39,12 @@ export interface HostStatus {
   priority: number;
   activeRequests: number;
   activeConnections: number;
+  cxTotal: number;
+  cxConnectFail: number;
+  rqTotal: number;
+  rqSuccess: number;
+  rqError: number;
+  rqTimeout: number;
 }
 
 export type MainToWorker =

@@ -172,6 +172,12 @@ class WorkerRuntime {
           priority: h.priority,
           activeRequests: h.activeRequests,
           activeConnections: h.activeConnections,
+          cxTotal: h.cxTotal,
+          cxConnectFail: h.cxConnectFail,
+          rqTotal: h.rqTotal,
+          rqSuccess: h.rqSuccess,
+          rqError: h.rqError,
+          rqTimeout: h.rqTimeout,
         });
       }
     }

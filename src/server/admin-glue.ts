@@ -70,9 +70,7 @@ function mergeHosts(cluster: string, perWorker: HostStatus[][]): AdminHostStatus
           address: h.address,
           port: h.port,
           hostname: h.hostname,
-          // Envoy's per-host counters (cx_total, rq_total, rq_success, rq_error, ...) are not
-          // counted by the workers' pools yet: HostStatus carries only the two gauges.
-          counters: {},
+          counters: { cx_total: 0, cx_connect_fail: 0, rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0 },
           gauges: { cx_active: 0, rq_active: 0 },
           healthFlags: h.healthy ? 'healthy' : `/eds_health_status_${h.healthStatus.toLowerCase()}`,
           // Envoy reports an endpoint without a failing EDS status (UNKNOWN included) as HEALTHY.
@@ -87,6 +85,12 @@ function mergeHosts(cluster: string, perWorker: HostStatus[][]): AdminHostStatus
       }
       e.gauges.cx_active += h.activeConnections;
       e.gauges.rq_active += h.activeRequests;
+      e.counters.cx_total += h.cxTotal ?? 0;
+      e.counters.cx_connect_fail += h.cxConnectFail ?? 0;
+      e.counters.rq_total += h.rqTotal ?? 0;
+      e.counters.rq_success += h.rqSuccess ?? 0;
+      e.counters.rq_error += h.rqError ?? 0;
+      e.counters.rq_timeout += h.rqTimeout ?? 0;
     }
   }
   return [...hosts.values()];

@@ -79,6 +79,13 @@ test('--concurrency 2: 64 keep-alive connections, zero errors, both upstreams ge
   assert.equal(ready.body.trim(), 'LIVE');
   const clusters = await httpGet(proxy.adminPort, '/clusters');
   assert.match(clusters.body, new RegExp(`docker-project-service::127\\.0\\.0\\.1:${a.port}::`));
+  // Per-host counters summed over both workers: every request counted once, all successes.
+  const hostCounter = (name: string) =>
+    [...clusters.body.matchAll(new RegExp(`^docker-project-service::127\\.0\\.0\\.1:\\d+::${name}::(\\d+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(hostCounter('rq_total'), 1600);
+  assert.equal(hostCounter('rq_success'), 1600);
+  assert.equal(hostCounter('rq_error'), 0);
+  assert.ok(hostCounter('cx_total') >= 2);
   const info = JSON.parse((await httpGet(proxy.adminPort, '/server_info')).body);
   assert.equal(info.state, 'LIVE');
   assert.equal(info.command_line_options.concurrency, 2);

@@ -79,6 +79,15 @@ export class Host {
   activeRequests = 0;
   /** Open connections to this host on this worker (Envoy `cx_active`), kept by the pool. */
   activeConnections = 0;
+  /** Connections ever opened (Envoy host `cx_total`), kept by the pool. */
+  cxTotal = 0;
+  /** Connection attempts that failed (host `cx_connect_fail`). */
+  cxConnectFail = 0;
+  /** Requests sent (host `rq_total`), answered without 5xx (`rq_success`), 5xx/reset/timeout (`rq_error`), timed out (`rq_timeout`). */
+  rqTotal = 0;
+  rqSuccess = 0;
+  rqError = 0;
+  rqTimeout = 0;
   /** Slot for the per-host connection pool (src/upstream/pool); undefined until the pool creates it. */
   pool: unknown = undefined;
   /** Slot for per-host stat handles (src/stats). */

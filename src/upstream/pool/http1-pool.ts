@@ -348,7 +348,7 @@ export class Http1ConnPool {
     readonly address: string,
     readonly port: number,
     readonly cluster: PoolClusterInfo,
-    private readonly hostCounters: { activeConnections: number } = { activeConnections: 0 },
+    private readonly hostCounters: { activeConnections: number; cxTotal: number; cxConnectFail: number } = { activeConnections: 0, cxTotal: 0, cxConnectFail: 0 },
   ) {}
 
   /**
@@ -387,6 +387,7 @@ export class Http1ConnPool {
   private connect(): void {
     this.total++;
     this.hostCounters.activeConnections++;
+    this.hostCounters.cxTotal++;
     this.connecting++;
     this.cluster.stats.cxTotal();
     this.cluster.stats.cxActive(1);
@@ -405,6 +406,7 @@ export class Http1ConnPool {
     this.connecting--;
     this.total--;
     this.hostCounters.activeConnections--;
+    this.hostCounters.cxConnectFail++;
     this.cluster.stats.cxActive(-1);
     // The request that triggered this connect fails (Envoy fails pending streams when no
     // connection attempt remains for them).

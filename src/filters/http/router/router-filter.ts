@@ -182,6 +182,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.conn = conn;
     const host = this.host!;
     host.activeRequests++;
+    host.rqTotal++;
     const rt = clusterRuntime(this.cluster!);
     rt.stats.rqTotal();
     rt.stats.rqActive(1);
@@ -293,6 +294,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const info = this.cb.streamInfo;
     info.upstreamHeadersMono = performance.now();
     clusterRuntime(this.cluster!).stats.rqCompleted(status, info.upstreamHeadersMono - info.upstreamStartMono);
+    if (status >= 500) this.host!.rqError++;
+    else this.host!.rqSuccess++;
     if (!this.cfg.suppressEnvoyHeaders) {
       headers.push('x-envoy-upstream-service-time', String(Math.round(info.upstreamHeadersMono - info.upstreamStartMono)));
     }
@@ -385,6 +388,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (this.done || this.responseStarted) return;
     const rt = clusterRuntime(this.cluster!);
     rt.stats.rqTimeout();
+    if (this.host !== null) {
+      this.host.rqTimeout++;
+      this.host.rqError++;
+    }
     rt.stats.rqAbort(504);
     const conn = this.conn;
     this.detachConn();
