@@ -186,3 +186,16 @@ test('a 101 to a request that asked for no upgrade is an upstream protocol error
   assert.equal(r.status, 502);
   assert.match(r.body, /protocol error/);
 });
+
+for (const [name, resp] of [
+  ['a status line below 100', 'HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok'],
+  ['a 204 that claims a body', 'HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\nhello'],
+] as const) {
+  test(`${name} is an upstream protocol error: 502`, async () => {
+    const up = await rawUpstream((sock) => sock.write(resp));
+    ups.push(up);
+    const p = await proxyTo(up.port);
+    const r = await httpGet(p.port, '/');
+    assert.equal(r.status, 502);
+  });
+}

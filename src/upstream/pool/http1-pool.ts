@@ -298,6 +298,11 @@ export class UpstreamConnection implements Http1Handler {
       return false;
     }
     this.keepAlive = keepAlive && versionMinor === 1;
+    if (status < 100 || status > 599 || (status === 204 && hasBodyFraming(headers))) {
+      // Not a status a proxy can pass on, or a 204 that claims a body: protocol error (502).
+      this.protocolError = true;
+      return true;
+    }
     if (status === 101) {
       if (!this.upgradeRequested) {
         // A 101 to a request that asked for no upgrade: protocol error (Envoy does not switch).
@@ -483,3 +488,12 @@ export class Http1ConnPool {
 }
 
 function noop(): void {}
+
+/** A Transfer-Encoding, or a non-zero Content-Length, among response headers. */
+function hasBodyFraming(headers: string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i];
+    if (n === 'transfer-encoding' || (n === 'content-length' && headers[i + 1] !== '0')) return true;
+  }
+  return false;
+}
