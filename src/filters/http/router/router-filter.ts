@@ -191,6 +191,12 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     conn.attach(this, this.head!.method === 'HEAD', this.upgrade !== null);
     let ok = conn.write(this.encodedHead);
     if (this.upgrade !== null) {
+      // A request body (rare on upgrades, but legal) goes before the tunnel bytes.
+      if (this.buffered !== null) {
+        for (const b of this.buffered) this.writeBody(b);
+        this.buffered = null;
+      }
+      if (this.requestEnded) this.writeEnd();
       const early = this.cb.takeUpgradeBytes((d: Buffer) => {
         this.conn?.write(d);
       });
