@@ -8,26 +8,10 @@
  */
 
 import { parseArgs } from 'node:util';
+import { measure, type BenchResult } from './measure';
 import { getHasher, hashImplementation, native, ready, type HashImplementation, type Hasher } from '../../src/native';
 
-/** Result of one scenario: calls per second (best of rounds) and the median. */
-export interface BenchResult {
-  name: string;
-  bestPerSec: number;
-  medianPerSec: number;
-}
-
-function measure(name: string, perRound: number, rounds: number, fn: () => void): BenchResult {
-  fn(); // warm-up
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    rates.push((perRound * 1e9) / Number(process.hrtime.bigint() - t0));
-  }
-  rates.sort((a, b) => a - b);
-  return { name, bestPerSec: rates[rates.length - 1], medianPerSec: rates[rates.length >> 1] };
-}
+export type { BenchResult };
 
 /** 1024 distinct 12-byte keys (like "10.0.3.7:80\n"-sized host keys), as strings and Buffers. */
 function makeKeys(): { strings: string[]; buffers: Buffer[] } {

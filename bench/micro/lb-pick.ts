@@ -10,26 +10,9 @@ import type { Cluster, LbEndpoint } from '../../src/config/model';
 import { xxhash64, ready } from '../../src/native';
 import { ClusterManager } from '../../src/upstream/cluster/cluster-manager';
 import type { LbContext } from '../../src/upstream/lb/types';
+import { measure, type BenchResult } from './measure';
 
-/** Result of one scenario: picks per second (best of rounds) and the median. */
-export interface BenchResult {
-  name: string;
-  bestPerSec: number;
-  medianPerSec: number;
-}
-
-function measure(name: string, perRound: number, rounds: number, fn: () => void): BenchResult {
-  for (let i = 0; i < 3; i++) fn(); // warm-up
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    const ns = Number(process.hrtime.bigint() - t0);
-    rates.push((perRound * 1e9) / ns);
-  }
-  rates.sort((a, b) => a - b);
-  return { name, bestPerSec: rates[rates.length - 1], medianPerSec: rates[rates.length >> 1] };
-}
+export type { BenchResult };
 
 function endpoints(n: number, weighted: boolean): LbEndpoint[] {
   return Array.from({ length: n }, (_, i) => ({

@@ -7,6 +7,7 @@
 
 import { ExecStatus, Http1Parser, ParserKind, type Http1Handler } from '../../src/codec/http1/parser';
 import { encodeRequestHead } from '../../src/codec/http1/encoder';
+import { measure, type BenchResult } from './measure';
 
 /** The 235-byte request. */
 export const REQUEST =
@@ -37,25 +38,7 @@ class Sink implements Http1Handler {
   }
 }
 
-/** Result of one scenario: requests per second (best of rounds) and the median. */
-export interface BenchResult {
-  name: string;
-  bestPerSec: number;
-  medianPerSec: number;
-}
-
-function measure(name: string, perRound: number, rounds: number, fn: () => void): BenchResult {
-  for (let i = 0; i < 3; i++) fn(); // warm-up
-  const rates: number[] = [];
-  for (let r = 0; r < rounds; r++) {
-    const t0 = process.hrtime.bigint();
-    fn();
-    const ns = Number(process.hrtime.bigint() - t0);
-    rates.push((perRound * 1e9) / ns);
-  }
-  rates.sort((a, b) => a - b);
-  return { name, bestPerSec: rates[rates.length - 1], medianPerSec: rates[rates.length >> 1] };
-}
+export type { BenchResult };
 
 /** Runs every scenario and returns the results. */
 export function runParseBench(iterations = 200_000, rounds = 7): BenchResult[] {
