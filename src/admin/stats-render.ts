@@ -18,7 +18,7 @@ import { extractTags, type StatTag } from '../stats/tags';
 export interface StatsQuery {
   /** Keep names for which this returns true (the `filter` regex). */
   filter?: (name: string) => boolean;
-  /** `usedonly`: skip counters/gauges that are 0 and histograms with no values. */
+  /** `usedonly`: skip counters that are 0 and histograms with no values (gauges always count as used). */
   usedOnly?: boolean;
   /** `type=Counters|Gauges|Histograms|TextReadouts|All` (default All). */
   type?: string;
@@ -38,7 +38,9 @@ function select(s: StatsSnapshot, q: StatsQuery): Selected {
   const gauges: Array<[string, number]> = [];
   const histograms: Array<[string, MergedHistogram]> = [];
   if (type === 'all' || type === 'counters') for (const [n, v] of s.counters) if (keep(n, v !== 0)) counters.push([n, v]);
-  if (type === 'all' || type === 'gauges') for (const [n, v] of s.gauges) if (keep(n, v !== 0)) gauges.push([n, v]);
+  // Gauges count as used once set, as in Envoy (Istio's readiness check reads `server.state` and
+  // `downstream_cx_active` with usedonly, both legitimately 0): attache sets every gauge at creation.
+  if (type === 'all' || type === 'gauges') for (const [n, v] of s.gauges) if (keep(n, true)) gauges.push([n, v]);
   if (type === 'all' || type === 'histograms') for (const [n, h] of s.histograms) if (keep(n, h.count > 0)) histograms.push([n, h]);
   const byName = (a: [string, unknown], b: [string, unknown]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
   counters.sort(byName);

@@ -28,6 +28,8 @@ export interface LoadOptions {
   path?: string;
   /** Inline YAML/JSON (`--config-yaml`); merged over the file when both are given. */
   yaml?: string;
+  /** Envoy's `--allow-unknown-static-fields`: unknown fields are warnings (and dropped), not errors. */
+  allowUnknownStaticFields?: boolean;
 }
 
 /** The result of {@link loadBootstrap}. */
@@ -65,7 +67,7 @@ export function loadBootstrap(opts: LoadOptions): LoadResult {
   const type = lookupMessage('envoy.config.bootstrap.v3.Bootstrap');
   if (!type) throw new ConfigError('cannot load Envoy\'s bootstrap proto (is @grpc/grpc-js-xds installed?)');
   const warnings: string[] = [];
-  const seen = walkRoot(root, type, { warnings });
+  const seen = walkRoot(root, type, { warnings }, opts.allowUnknownStaticFields === true);
   checkSemantics(root, seen);
   checkSupport(seen, { warnings });
   return { bootstrap: root as Bootstrap, warnings: sortByPosition(warnings, file) };

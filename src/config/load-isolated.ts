@@ -22,7 +22,7 @@ type Reply =
  * @param opts `path` (`--config-path`) and/or `yaml` (`--config-yaml`)
  * @throws ConfigError exactly as loadBootstrap does; Error for an internal failure
  */
-export function loadBootstrapIsolated(opts: { path?: string; yaml?: string }): Promise<IsolatedLoadResult> {
+export function loadBootstrapIsolated(opts: { path?: string; yaml?: string; allowUnknownStaticFields?: boolean }): Promise<IsolatedLoadResult> {
   return new Promise((resolve, reject) => {
     const w = new Worker(path.join(__dirname, 'load-worker.js'), { workerData: opts });
     let settled = false;

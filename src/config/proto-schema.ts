@@ -26,6 +26,7 @@ export type SeenByType = Map<string, Seen[]>;
 
 /** Types whose instances the semantic checks look at. */
 const TRACKED = new Set([
+  'envoy.config.accesslog.v3.AccessLog',
   'envoy.config.listener.v3.Listener',
   'envoy.config.cluster.v3.Cluster',
   'envoy.config.route.v3.RouteAction',
@@ -57,6 +58,8 @@ const OPAQUE = new Set(['google.protobuf.Struct', 'google.protobuf.Value', 'goog
 /** Walk state. */
 interface Walk extends Diagnostics {
   seen: SeenByType;
+  /** Envoy's --allow-unknown-static-fields: unknown fields warn and are dropped. */
+  allowUnknown: boolean;
 }
 
 /**
@@ -64,8 +67,8 @@ interface Walk extends Diagnostics {
  * @returns the message objects of the types semantic checks need, with their paths
  * @throws ConfigError at the first problem, naming file:line:col and the YAML path
  */
-export function walkRoot(root: Obj, type: protobuf.Type, d: Diagnostics): SeenByType {
-  const w: Walk = { warnings: d.warnings, seen: new Map() };
+export function walkRoot(root: Obj, type: protobuf.Type, d: Diagnostics, allowUnknown = false): SeenByType {
+  const w: Walk = { warnings: d.warnings, seen: new Map(), allowUnknown };
   walkMessage(root, type, '', posOf(root), w);
   return w.seen;
 }
@@ -83,6 +86,11 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
       const hint = v2FieldHint(tname, key);
       if (hint) fail(p, `field "${key}" was removed in the v3 API (${tname})`, kpos, hint);
       const near = suggest(key, Object.keys(fields));
+      if (w.allowUnknown) {
+        warn(w, p, kpos, `unknown field "${key}" in ${tname} ignored (--allow-unknown-static-fields)`);
+        delete obj[key];
+        continue;
+      }
       fail(p, `unknown field "${key}" in ${tname}${near ? `; did you mean ${near}?` : ''}`, kpos,
         near ? undefined : `valid fields: ${Object.keys(fields).join(', ')}`);
     }

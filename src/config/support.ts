@@ -7,6 +7,7 @@
  */
 
 import { ConfigError } from '../common/errors';
+import { AccessLogFormatter } from '../http/access-log';
 import { httpFilterRegistry } from '../filters/http';
 import { compileRouteTable } from '../router';
 import type { RouteConfiguration } from './model';
@@ -56,6 +57,27 @@ export function checkSupport(seen: SeenByType, d: Diagnostics): void {
   for (const s of of('envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')) checkHttpFilters(s, d);
   for (const s of of('envoy.config.route.v3.RouteAction')) checkHashPolicy(s, clusters, d);
   for (const s of of('envoy.config.route.v3.RouteConfiguration')) checkRouteTable(s);
+  for (const s of of('envoy.config.accesslog.v3.AccessLog')) checkAccessLogFormat(s);
+}
+
+/** Access-log formats compile at validate time exactly as the workers compile them. */
+function checkAccessLogFormat(s: Seen): void {
+  const tc = s.obj.typed_config;
+  if (!isObj(tc)) return;
+  const lf = isObj(tc.log_format) ? tc.log_format : undefined;
+  let format: unknown = tc.format;
+  let at = 'format';
+  if (lf !== undefined) {
+    if (isObj(lf.json_format)) [format, at] = [lf.json_format, 'log_format.json_format'];
+    else if (typeof lf.text_format === 'string') [format, at] = [lf.text_format, 'log_format.text_format'];
+    else if (isObj(lf.text_format_source) && typeof lf.text_format_source.inline_string === 'string') [format, at] = [lf.text_format_source.inline_string, 'log_format.text_format_source.inline_string'];
+  }
+  if (typeof format !== 'string' && !isObj(format)) return;
+  try {
+    new AccessLogFormatter(format as string | Record<string, unknown>);
+  } catch (err) {
+    fail(`${s.path}.typed_config.${at}`, (err as Error).message, posOf(s.obj, 'typed_config'));
+  }
 }
 
 function failTls(path: string, pos: Pos | undefined): never {

@@ -147,13 +147,35 @@ function compileText(format: string): Part[] {
       parts.push({ op: Op.StartTime, h1: '', h2: '', maxLen, time: arg ? compileStrftime(arg) : undefined });
     } else {
       const op = SIMPLE_OPS[name];
-      if (op === undefined) throw new Error(`access log format: not supported field in StreamInfo: ${name}`);
+      if (op === undefined) {
+        // Envoy operators attache has no value for (TLS, filter state, ...) print "-", as Envoy
+        // prints them when not applicable; anything else is a config error, as in Envoy.
+        if (!KNOWN_UNSUPPORTED.has(name) && !name.startsWith('DOWNSTREAM_PEER_') && !name.startsWith('DOWNSTREAM_TLS_') && !name.startsWith('UPSTREAM_PEER_') && !name.startsWith('UPSTREAM_TLS_')) {
+          throw new Error(`access log format: not supported field in StreamInfo: ${name}`);
+        }
+        parts.push('-');
+        continue;
+      }
       parts.push({ op, h1: '', h2: '', maxLen, time: undefined });
     }
   }
   if (last < format.length) parts.push(format.slice(last));
   return parts;
 }
+
+/** Envoy command operators that always print "-" in attache (no TLS, no filter state, ...). */
+const KNOWN_UNSUPPORTED: ReadonlySet<string> = new Set([
+  'CONNECTION_TERMINATION_DETAILS', 'REQUESTED_SERVER_NAME', 'LOCAL_REPLY_BODY', 'UPSTREAM_TRANSPORT_FAILURE_REASON_DETAILS',
+  'DYNAMIC_METADATA', 'CLUSTER_METADATA', 'UPSTREAM_METADATA', 'FILTER_STATE', 'UPSTREAM_FILTER_STATE', 'FILTER_CHAIN_NAME',
+  'ROUTE_METADATA', 'VIRTUAL_CLUSTER_NAME', 'GRPC_STATUS', 'GRPC_STATUS_NUMBER', 'STREAM_ID', 'CONNECTION_ID',
+  'UPSTREAM_CONNECTION_ID', 'ENVIRONMENT', 'UPSTREAM_REQUEST_ATTEMPT_COUNT', 'REQ_WITHOUT_QUERY', 'CEL', 'METADATA',
+  'DOWNSTREAM_DIRECT_REMOTE_ADDRESS', 'DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT', 'DOWNSTREAM_LOCAL_PORT', 'UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT',
+  'UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'UPSTREAM_REMOTE_PORT', 'UPSTREAM_LOCAL_PORT', 'REQUEST_TX_DURATION', 'RESPONSE_TX_DURATION',
+  'ROUNDTRIP_DURATION', 'DOWNSTREAM_HANDSHAKE_DURATION', 'UNIQUE_ID', 'TRACE_ID', 'UPSTREAM_CLUSTER_RAW', 'REQUEST_HEADERS_BYTES',
+  'RESPONSE_HEADERS_BYTES', 'RESPONSE_TRAILERS_BYTES', 'DOWNSTREAM_WIRE_BYTES_SENT', 'DOWNSTREAM_WIRE_BYTES_RECEIVED',
+  'UPSTREAM_WIRE_BYTES_SENT', 'UPSTREAM_WIRE_BYTES_RECEIVED', 'UPSTREAM_HEADER_BYTES_SENT', 'UPSTREAM_HEADER_BYTES_RECEIVED',
+  'DOWNSTREAM_HEADER_BYTES_SENT', 'DOWNSTREAM_HEADER_BYTES_RECEIVED', 'ACCESS_LOG_TYPE',
+]);
 
 function header(list: readonly string[] | undefined, name: string): string | undefined {
   if (!list) return undefined;

@@ -110,6 +110,9 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
   const effectiveState = (): ServerState => (state === 'LIVE' && healthFailed ? 'DRAINING' : state);
   const mainStore = new StatsStore();
   const server = serverStats(mainStore);
+  // Istio's pilot-agent readiness probe reads listener_manager.workers_started (with usedonly).
+  const workersStarted = mainStore.gauge('listener_manager.workers_started');
+  workersStarted.set(0);
   const locals = new Map<string, StatsStore>([['main', mainStore]]);
   // Before serving: an aggregator over the main-thread stores only.
   const early = new StatsAggregator();
@@ -266,6 +269,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
       else early.attachLocal(store, id);
     },
     serving(supervisor) {
+      workersStarted.set(1);
       sup = supervisor;
       for (const [id, store] of locals) supervisor.stats.attachLocal(store, id);
       for (const { component, level } of earlyLevels) supervisor.setLogLevel(level, component);

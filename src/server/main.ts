@@ -80,7 +80,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   let bootstrap: Bootstrap;
   try {
     // Validated in a short-lived thread: the validator's memory leaves with it.
-    const r = await loadBootstrapIsolated({ path: opts.configPath, yaml: opts.configYaml });
+    const r = await loadBootstrapIsolated({ path: opts.configPath, yaml: opts.configYaml, allowUnknownStaticFields: opts.allowUnknownStaticFields });
     bootstrap = r.bootstrap;
     for (const w of r.warnings) log.warn(w);
   } catch (err) {

@@ -167,3 +167,14 @@ test('a listener that cannot bind fails startup with the address and errno, exit
   assert.equal(r.code, 1);
   assert.match(r.stderr, new RegExp(`listener_0 \\(127\\.0\\.0\\.1:${port}\\): bind 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
 });
+
+test("Istio pilot-agent's readiness and drain probes find their stats with usedonly", async () => {
+  const [a, b] = await upstreams();
+  const proxy = await startProxy(['-c', writeConfig(seedStaticFixed([a.port, b.port])), '--concurrency', '2']);
+  cleanup.push(() => proxy.stop());
+  const ready = await httpGet(proxy.adminPort, '/stats?usedonly&filter=^(server.state|listener_manager.workers_started)');
+  assert.match(ready.body, /^listener_manager\.workers_started: 1$/m);
+  assert.match(ready.body, /^server\.state: 0$/m);
+  const drain = await httpGet(proxy.adminPort, '/stats?usedonly&filter=downstream_cx_active$');
+  assert.match(drain.body, /^http\.ingress_http\.downstream_cx_active: 0$/m);
+});
