@@ -40,6 +40,7 @@ function recordOf(s: ActiveStream): AccessLogRecord {
     responseHeaders: s.responseHeaders ?? undefined,
     status: i.responseCode,
     responseFlags: i.responseFlags,
+    responseCodeDetails: i.responseCodeDetails,
     bytesReceived: i.bytesReceived,
     bytesSent: i.bytesSent,
     startTimeMs: i.startTimeMs,

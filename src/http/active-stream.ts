@@ -15,6 +15,21 @@ import type { DownstreamConnection, TunnelSink } from './connection-manager';
 
 const EMPTY = Buffer.alloc(0);
 
+/** %RESPONSE_CODE_DETAILS% of local replies by response flag (Envoy's ResponseCodeDetails names). */
+const LOCAL_REPLY_DETAILS: Readonly<Record<string, string>> = {
+  NR: 'route_not_found',
+  NC: 'cluster_not_found',
+  UH: 'no_healthy_upstream',
+  UF: 'upstream_reset_before_response_started{connection_failure}',
+  UC: 'upstream_reset_before_response_started{connection_termination}',
+  UO: 'upstream_reset_before_response_started{overflow}',
+  UPE: 'upstream_reset_before_response_started{protocol_error}',
+  UT: 'response_timeout',
+  SI: 'stream_idle_timeout',
+  DPE: 'http1.codec_error',
+  LH: 'health_check_failed',
+};
+
 /** A request in flight. */
 export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallbacks, TunnelSink {
   readonly streamInfo: StreamInfo;
@@ -200,6 +215,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
 
   sendLocalReply(status: number, body: string, responseFlag?: string, extraHeaders?: string[]): void {
     if (responseFlag) this.streamInfo.setResponseFlag(responseFlag);
+    this.streamInfo.responseCodeDetails ??= (responseFlag && LOCAL_REPLY_DETAILS[responseFlag]) || (responseFlag ? 'local_reply' : 'direct_response');
     if (this.responseStarted) {
       // Too late for a reply: reset the stream (close the connection).
       this.resetStream('local reply after response started');

@@ -20,6 +20,8 @@ export class StreamInfo {
   bytesReceived = 0;
   bytesSent = 0;
   routeName: string | undefined = undefined;
+  /** Envoy's %RESPONSE_CODE_DETAILS%: `via_upstream`, `direct_response`, `route_not_found`, ... */
+  responseCodeDetails: string | undefined = undefined;
   upstreamCluster: string | undefined = undefined;
   /** `ip:port` of the upstream host used. */
   upstreamHost: string | undefined = undefined;

@@ -178,3 +178,22 @@ test("Istio pilot-agent's readiness and drain probes find their stats with usedo
   const drain = await httpGet(proxy.adminPort, '/stats?usedonly&filter=downstream_cx_active$');
   assert.match(drain.body, /^http\.ingress_http\.downstream_cx_active: 0$/m);
 });
+
+test('%RESPONSE_CODE_DETAILS% says how each response was made', async () => {
+  const [a] = await upstreams();
+  const logPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attache-al-')), 'details.log');
+  const routes = '- match: { prefix: "/up" }\n  route: { cluster: a }\n- match: { prefix: "/direct" }\n  direct_response: { status: 200, body: { inline_string: "d" } }';
+  const yaml = v3Config({
+    clusters: { a: [a.port] },
+    routes,
+    hcmExtra: `access_log:\n- name: envoy.access_loggers.file\n  typed_config:\n    "@type": type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog\n    path: ${logPath}\n    log_format: { text_format_source: { inline_string: "%REQ(:PATH)% %RESPONSE_CODE% %RESPONSE_CODE_DETAILS% %CONNECTION_TERMINATION_DETAILS%\\n" } }`,
+  });
+  const proxy = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1', '--file-flush-interval-msec', '100']);
+  cleanup.push(() => proxy.stop());
+  for (const p of ['/up', '/direct', '/none']) await httpGet(proxy.port, p);
+  const text = await waitFor(() => {
+    const t = fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : '';
+    return t.split('\n').length > 3 ? t : '';
+  }, 5000, 'three access log lines');
+  assert.deepEqual(text.trim().split('\n'), ['/up 200 via_upstream -', '/direct 200 direct_response -', '/none 404 route_not_found -']);
+});

@@ -298,6 +298,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.responseStarted = true;
     this.disarmTimeout();
     const info = this.cb.streamInfo;
+    info.responseCodeDetails = 'via_upstream';
     info.upstreamHeadersMono = performance.now();
     clusterRuntime(this.cluster!).stats.rqCompleted(status, info.upstreamHeadersMono - info.upstreamStartMono);
     if (status >= 500) this.host!.rqError++;
