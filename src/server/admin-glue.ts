@@ -72,7 +72,14 @@ function mergeHosts(cluster: string, perWorker: HostStatus[][]): AdminHostStatus
           hostname: h.hostname,
           counters: { cx_total: 0, cx_connect_fail: 0, rq_total: 0, rq_success: 0, rq_error: 0, rq_timeout: 0 },
           gauges: { cx_active: 0, rq_active: 0 },
-          healthFlags: h.healthy ? 'healthy' : `/eds_health_status_${h.healthStatus.toLowerCase()}`,
+          // Envoy's HostUtility::healthFlagsToString names.
+          healthFlags: h.healthy
+            ? 'healthy'
+            : h.healthStatus === 'DRAINING'
+              ? '/eds_status_draining'
+              : h.healthStatus === 'DEGRADED'
+                ? '/degraded_eds_health'
+                : '/failed_eds_health',
           // Envoy reports an endpoint without a failing EDS status (UNKNOWN included) as HEALTHY.
           edsHealthStatus: h.healthStatus === 'UNKNOWN' ? 'HEALTHY' : h.healthStatus,
           weight: h.weight,
@@ -110,6 +117,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
   const effectiveState = (): ServerState => (state === 'LIVE' && healthFailed ? 'DRAINING' : state);
   const mainStore = new StatsStore();
   const server = serverStats(mainStore);
+  const staticClusterNames = new Set((o.bootstrap.static_resources?.clusters ?? []).map((c) => c.name));
   // Istio's pilot-agent readiness probe reads listener_manager.workers_started (with usedonly).
   const workersStarted = mainStore.gauge('listener_manager.workers_started');
   workersStarted.set(0);
@@ -168,7 +176,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
       for (const c of o.snapshot().clusters) {
         const s = clusterSettings(c);
         const cb = (t: typeof s.circuitBreakers.default) => ({ max_connections: t.maxConnections, max_pending_requests: t.maxPendingRequests, max_requests: t.maxRequests, max_retries: t.maxRetries });
-        out.push({ name: c.name, addedViaApi: false, circuitBreakers: { default: cb(s.circuitBreakers.default), high: cb(s.circuitBreakers.high) }, hosts: mergeHosts(c.name, perWorker) });
+        out.push({ name: c.name, addedViaApi: !staticClusterNames.has(c.name), circuitBreakers: { default: cb(s.circuitBreakers.default), high: cb(s.circuitBreakers.high) }, hosts: mergeHosts(c.name, perWorker) });
       }
       return out;
     },
