@@ -15,6 +15,7 @@ import { defaultConcurrency } from './concurrency';
 import { DnsDiscovery } from './dns-discovery';
 import { parseOptions, USAGE, UsageError, type Options } from './options';
 import { Supervisor } from './supervisor';
+import { ConfigChangeStats } from './config-change-stats';
 import { startAdmin, type RunningAdmin } from './admin-glue';
 // The xDS client (grpc-js, Envoy's protos) is loaded only when the bootstrap uses xDS.
 import type { DynamicConfig } from './dynamic-config';
@@ -153,6 +154,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   let snapshot: ConfigSnapshot = snapshotFromBootstrap(bootstrap, 1);
   let supervisor: Supervisor | null = null;
   let dyn: DynamicConfig | null = null; // xDS (issue 5)
+  let changes: ConfigChangeStats | null = null; // cluster_manager.* / listener_manager.* change counts
   let dns: DnsDiscovery | null = null;
   const reservations: number[] = [];
   let shut: Promise<void> | null = null;
@@ -222,15 +224,18 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
         publish: (s) => {
           reserveDynamicPorts(s);
           snapshot = s;
+          changes?.observe(s);
           supervisor?.publish(s);
         },
         publishEndpoints: (name, cla) => {
           snapshot = { ...snapshot, endpoints: { ...snapshot.endpoints, [name]: cla } };
+          changes?.endpoints(name, cla);
           supervisor?.publishEndpoints(name, cla);
         },
         clustersChanged: (all) => dns!.setClusters(all), // STRICT_DNS/LOGICAL_DNS clusters from CDS
       }, { version: VERSION });
       admin?.attachStats(dyn.stats, 'xds'); // xDS stats in /stats before the workers exist
+      changes = new ConfigChangeStats(dyn.stats, snapshot);
       admin?.setInitState('INITIALIZING');
       await dyn.ready;
       if (shut !== null) throw new Error('shut down during the initial xDS fetch');

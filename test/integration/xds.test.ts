@@ -138,6 +138,11 @@ test('ADS with LDS/RDS/CDS/EDS: listeners added and removed at run time, routes 
     assert.equal((await get(p1)).body, 'b');
     assert.equal(await stat(proxy.adminPort, 'listener_manager.lds.update_success'), 3);
     assert.equal(await stat(proxy.adminPort, 'cluster_manager.cds.update_success'), 2);
+    // Change counts, once per change (not per worker), with Envoy's names.
+    assert.equal(await stat(proxy.adminPort, 'listener_manager.listener_added'), 2);
+    assert.equal(await stat(proxy.adminPort, 'listener_manager.listener_removed'), 1);
+    assert.equal(await stat(proxy.adminPort, 'listener_manager.total_listeners_active'), 1);
+    assert.equal(await stat(proxy.adminPort, 'cluster_manager.active_clusters'), 3);
   } finally {
     agent.destroy();
     await proxy?.stop();
