@@ -16,6 +16,8 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.core.v3.HeaderValue': ['key', 'value'],
   'envoy.config.core.v3.HeaderValueOption': ['header', 'append', 'append_action', 'keep_empty_value'],
   'envoy.config.core.v3.DataSource': ['inline_string', 'inline_bytes', 'filename'],
+  'envoy.config.core.v3.PathConfigSource': ['path', 'watched_directory'],
+  'envoy.config.core.v3.WatchedDirectory': ['path'],
   'envoy.config.core.v3.ConfigSource': ['api_config_source', 'ads', 'path', 'path_config_source', 'resource_api_version', 'initial_fetch_timeout'],
   'envoy.config.core.v3.ApiConfigSource': ['api_type', 'transport_api_version', 'cluster_names', 'grpc_services', 'refresh_delay', 'request_timeout'],
   'envoy.config.core.v3.GrpcService': ['envoy_grpc', 'timeout'],

@@ -2,11 +2,15 @@
  * Filesystem subscriptions (Envoy's FilesystemSubscriptionImpl): a ConfigSource with `path` (or
  * `path_config_source`) names a YAML or JSON file holding a DiscoveryResponse
  * (`{version_info, resources: [{'@type': ..., ...}]}`). The file is read at start and again each
- * time it changes; its directory is watched, so an atomic `mv` of a new file over it is seen.
+ * time it changes; its directory is watched, so an atomic `mv` of a new file over it is seen, and
+ * the file is also polled every {@link POLL_MS} ms through symlinks, which covers Kubernetes
+ * ConfigMap volumes (a `..data` symlink swapped atomically: Envoy's `watched_directory` case) and
+ * filesystems without change events.
  * A file that fails to parse or validate is rejected and the last good config kept (there is no
  * control plane to NACK to: the error is logged and kept for /config_dump).
  */
 import { readFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -19,12 +23,17 @@ const log = logger('config');
 /** Debounce of change events, ms (editors write a file in several steps). */
 const DEBOUNCE_MS = 30;
 
+/** Poll period of the file's identity (inode, size, mtime) through symlinks, ms. */
+const POLL_MS = 500;
+
 /** One watched file feeding one type watch. */
 export class FileSubscription {
   private watcher: FSWatcher | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastText: string | undefined;
   private stopped = false;
+  private poll: NodeJS.Timeout | null = null;
+  private lastId = '';
 
   constructor(private readonly file: string, private readonly w: TypeWatch) {}
 
@@ -38,7 +47,19 @@ export class FileSubscription {
     } catch (e) {
       log.warn(`cannot watch ${this.file}: ${(e as Error).message}`);
     }
+    this.poll = setInterval(() => void this.checkIdentity(), POLL_MS);
+    this.poll.unref();
     void this.load();
+  }
+
+  /** Reloads when what the path resolves to changed (symlink swap, in-place write, replace). */
+  private async checkIdentity(): Promise<void> {
+    try {
+      const st = await stat(this.file);
+      if (`${st.ino}:${st.size}:${st.mtimeMs}` !== this.lastId) this.schedule();
+    } catch {
+      /* missing for now: the next poll or event will see it */
+    }
   }
 
   /** Re-reads the file now (also used when the watched names change). */
@@ -50,6 +71,7 @@ export class FileSubscription {
   stop(): void {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
     this.watcher?.close();
   }
 
@@ -65,6 +87,9 @@ export class FileSubscription {
   private async load(): Promise<void> {
     let text: string;
     try {
+      // The identity is taken before the read: a change after it shows at the next poll.
+      const st = await stat(this.file);
+      this.lastId = `${st.ino}:${st.size}:${st.mtimeMs}`;
       text = await readFile(this.file, 'utf8');
     } catch (e) {
       log.warn(`filesystem subscription ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
