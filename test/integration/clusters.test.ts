@@ -30,28 +30,17 @@ function counts(bodies: string[]): Record<string, number> {
 
 test('STRICT_DNS cluster resolving localhost serves traffic', async () => {
   const [u] = await ups(1);
-  const yaml = `
-static_resources:
-  listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: dns
-          route_config: { virtual_hosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: dns } }] }] }
-          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-  clusters:
-  - name: dns
-    type: STRICT_DNS
-    dns_lookup_family: V4_ONLY
-    dns_refresh_rate: 1s
-    load_assignment:
-      cluster_name: dns
-      endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: localhost, port_value: ${u.port} } } } }] }]
-`;
+  const yaml = v3Config({
+    clusters: {},
+    routes: '- match: { prefix: "/" }\n  route: { cluster: dns }',
+    rawClusters: `- name: dns
+  type: STRICT_DNS
+  dns_lookup_family: V4_ONLY
+  dns_refresh_rate: 1s
+  load_assignment:
+    cluster_name: dns
+    endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: localhost, port_value: ${u.port} } } } }] }]`,
+  });
   const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '2']);
   cleanup.push(() => p.stop());
   for (let i = 0; i < 4; i++) assert.equal((await httpGet(p.port, '/')).body, 'U0');

@@ -306,6 +306,8 @@ export interface V3ConfigOptions {
   hcmExtra?: string;
   httpFilters?: string;
   adminPort?: number;
+  /** More clusters as raw YAML list items (any type: STRICT_DNS, EDS, ...). */
+  rawClusters?: string;
 }
 
 /** A v3 bootstrap with one listener on port 0, one HCM, the given routes and STATIC clusters. */
@@ -347,6 +349,6 @@ ${indent(routes, 14)}
 ${o.extraVirtualHosts ? indent(o.extraVirtualHosts, 12) + '\n' : ''}          http_filters:
 ${indent(o.httpFilters ?? '- name: envoy.filters.http.router\n  typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router }', 10)}
   clusters:
-${clusters}
+${clusters}${o.rawClusters ? `\n${indent(o.rawClusters, 2)}` : ''}
 `;
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { httpGet, startProxy, startUpstream, waitFor, writeConfig } from './harness';
+import { httpGet, startProxy, startUpstream, v3Config, waitFor, writeConfig } from './harness';
 
 function cla(port: number): string {
   return `version_info: "v${port}"
@@ -29,26 +29,14 @@ test('EDS from a file behind a ConfigMap-style symlink: atomic ..data swaps are 
   version('v1', a.port);
   fs.symlinkSync('v1', path.join(dir, '..data'));
   fs.symlinkSync('..data/eds.yaml', path.join(dir, 'eds.yaml'));
-  const yaml = `
-admin: { address: { socket_address: { address: 127.0.0.1, port_value: 0 } } }
-static_resources:
-  listeners:
-  - name: l
-    address: { socket_address: { address: 127.0.0.1, port_value: 0 } }
-    filter_chains:
-    - filters:
-      - name: envoy.filters.network.http_connection_manager
-        typed_config:
-          "@type": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager
-          stat_prefix: fs
-          route_config: { virtual_hosts: [{ name: v, domains: ["*"], routes: [{ match: { prefix: "/" }, route: { cluster: svc } }] }] }
-          http_filters: [{ name: envoy.filters.http.router, typed_config: { "@type": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router } }]
-  clusters:
-  - name: svc
-    type: EDS
-    eds_cluster_config:
-      eds_config: { path_config_source: { path: ${path.join(dir, 'eds.yaml')} }, resource_api_version: V3 }
-`;
+  const yaml = v3Config({
+    clusters: {},
+    routes: '- match: { prefix: "/" }\n  route: { cluster: svc }',
+    rawClusters: `- name: svc
+  type: EDS
+  eds_cluster_config:
+    eds_config: { path_config_source: { path: ${path.join(dir, 'eds.yaml')} }, resource_api_version: V3 }`,
+  });
   const proxy = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
   try {
     assert.equal((await httpGet(proxy.port, '/')).body, 'a');
