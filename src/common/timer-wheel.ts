@@ -76,12 +76,3 @@ function tick(): void {
     handle = null;
   }
 }
-
-/** The shared clock's current time in ms (updated each tick; call {@link refreshNow} for precision). */
-export function coarseNow(): number {
-  return now;
-}
-/** Refreshes and returns the clock (performance.now()). */
-export function refreshNow(): number {
-  return (now = performance.now());
-}

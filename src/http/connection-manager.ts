@@ -10,7 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
-import { encodeResponseHead, chunkHeader } from '../codec/http1/encoder';
+import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger } from '../common/logger';
 import { CoarseTimer } from '../common/timer-wheel';
 import { hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
@@ -514,19 +514,16 @@ export class DownstreamConnection implements Http1Handler {
     this.touchStream();
     if (!chunked) return this.socket.write(data);
     if (data.length === 0) return true;
+    // Three writes, no copy of the data: the socket coalesces them (corked for the response head).
     this.socket.write(chunkHeader(data.length), 'latin1');
-    return this.socket.write(chunkTail(data));
+    this.socket.write(data);
+    return this.socket.write(CHUNK_END, 'latin1');
   }
 
   /** Ends a chunked body (with trailers, if any). */
   endChunked(trailers: string[] | null): void {
     if (this.closed) return;
-    if (trailers === null || trailers.length === 0) this.socket.write('0\r\n\r\n', 'latin1');
-    else {
-      let t = '0\r\n';
-      for (let i = 0; i < trailers.length; i += 2) t += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
-      this.socket.write(`${t}\r\n`, 'latin1');
-    }
+    this.socket.write(encodeLastChunk(trailers), 'latin1');
   }
 }
 
@@ -544,13 +541,8 @@ function uncork(c: DownstreamConnection): void {
   c.socket.uncork();
 }
 
-const CRLF = Buffer.from('\r\n');
 const UPGRADE_KEEP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding']);
 
-/** data + CRLF without copying data twice: two writes are coalesced by the socket. */
-function chunkTail(data: Buffer): Buffer {
-  return Buffer.concat([data, CRLF]);
-}
 
 
 function stripV4Mapped(a: string): string {

@@ -85,14 +85,6 @@ export function hasToken(value: string | undefined, token: string): boolean {
   return false;
 }
 
-/**
- * Hop-by-hop request headers removed before forwarding (Envoy's HTTP/1 codec and
- * ConnectionManagerUtility). `upgrade` and `connection` are re-added for allowed upgrades; `te` is
- * kept only as `te: trailers`.
- */
-export const HOP_BY_HOP_REQUEST: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings',
-]);
 
 /** Hop-by-hop response headers removed before forwarding to downstream. */
 export const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set([

@@ -86,3 +86,14 @@ export function encodeResponseHead(status: number, reason: string | undefined, h
 export function chunkHeader(len: number): string {
   return len.toString(16) + '\r\n';
 }
+
+/**
+ * The end of a chunked body: `0\r\n`, the trailers (flat [name, value, ...]) and `\r\n`.
+ * Trailer values come from llhttp (validated), so they are not checked again.
+ */
+export function encodeLastChunk(trailers: readonly string[] | null): string {
+  if (trailers === null || trailers.length === 0) return LAST_CHUNK;
+  let t = '0\r\n';
+  for (let i = 0; i < trailers.length; i += 2) t += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
+  return `${t}\r\n`;
+}

@@ -4,7 +4,7 @@
  * the request head and streams the body with backpressure both ways, enforces the route timeout,
  * and turns upstream failures into Envoy's local replies and response flags.
  */
-import { encodeRequestHead, chunkHeader } from '../../../codec/http1/encoder';
+import { encodeRequestHead, chunkHeader, encodeLastChunk, LAST_CHUNK } from '../../../codec/http1/encoder';
 import type { AttacheError } from '../../../common/errors';
 import { CoarseTimer } from '../../../common/timer-wheel';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
@@ -13,7 +13,7 @@ import type { CompiledRoute, HeaderContext } from '../../../router';
 import type { ClusterManager, Host, LbContext, ThreadLocalCluster } from '../../../upstream/cluster';
 import { computeHash, type HashPolicyConfig } from './hash-policy';
 import type { PoolCallbacks, UpstreamConnection, UpstreamResponseHandler } from '../../../upstream/pool/http1-pool';
-import { poolFor, clusterRuntime } from '../../../upstream/pool/pool-registry';
+import { poolFor, clusterRuntime, type ClusterRuntime } from '../../../upstream/pool/pool-registry';
 import type { HttpConnManagerStats } from '../../../stats/common-stats';
 
 /** Compiled router filter config (envoy.extensions.filters.http.router.v3.Router). */
@@ -32,6 +32,8 @@ const RETRY_ONCE = 1;
 export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseHandler {
   private route: CompiledRoute | null = null;
   private cluster: ThreadLocalCluster | null = null;
+  /** The cluster's stats and pool settings, looked up once per request. */
+  private rt: ClusterRuntime | null = null;
   private host: Host | null = null;
   private head: RequestHead | null = null;
   private conn: UpstreamConnection | null = null;
@@ -90,6 +92,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       return FilterHeadersStatus.StopIteration;
     }
     this.cluster = cluster;
+    this.rt = clusterRuntime(cluster);
     info.upstreamCluster = cluster.name;
     // Upgrade allowed? (HCM upgrade_configs, overridden per route.)
     const t = cb.upgradeType;
@@ -108,7 +111,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
     const host = cluster.chooseHost(lbCtx);
     if (host === null) {
-      clusterRuntime(cluster).stats.noHealthyUpstream();
+      this.rt.stats.noHealthyUpstream();
       cb.sendLocalReply(503, 'no healthy upstream', 'UH');
       return FilterHeadersStatus.StopIteration;
     }
@@ -183,7 +186,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const host = this.host!;
     host.activeRequests++;
     host.rqTotal++;
-    const rt = clusterRuntime(this.cluster!);
+    const rt = this.rt!;
     rt.stats.rqTotal();
     rt.stats.rqActive(1);
     this.cb.streamInfo.upstreamHost = host.key;
@@ -221,7 +224,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (this.done) return;
     const status = err.status ?? 503;
     // Envoy charges upstream aborts to the cluster as if the upstream answered them.
-    clusterRuntime(this.cluster!).stats.rqAbort(status);
+    this.rt!.stats.rqAbort(status);
     this.localFailure(status, err.message, err.responseFlag ?? 'UF');
   }
 
@@ -254,9 +257,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   decodeTrailers(trailers: string[]): FilterHeadersStatus {
     this.requestEnded = true;
     if (this.conn !== null && this.chunked) {
-      let t = '0\r\n';
-      for (let i = 0; i < trailers.length; i += 2) t += `${trailers[i]}: ${trailers[i + 1]}\r\n`;
-      this.conn.write(`${t}\r\n`);
+      this.conn.write(encodeLastChunk(trailers));
       this.requestEndWritten = true;
     } else if (this.conn !== null) this.writeEnd();
     this.armTimeout();
@@ -275,7 +276,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   private writeEnd(): void {
     if (this.requestEndWritten) return;
     this.requestEndWritten = true;
-    if (this.chunked) this.conn!.write('0\r\n\r\n');
+    if (this.chunked) this.conn!.write(LAST_CHUNK);
   }
 
   private pauseDownstream(): void {
@@ -300,7 +301,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const info = this.cb.streamInfo;
     info.responseCodeDetails = 'via_upstream';
     info.upstreamHeadersMono = performance.now();
-    clusterRuntime(this.cluster!).stats.rqCompleted(status, info.upstreamHeadersMono - info.upstreamStartMono);
+    this.rt!.stats.rqCompleted(status, info.upstreamHeadersMono - info.upstreamStartMono);
     if (status >= 500) this.host!.rqError++;
     else this.host!.rqSuccess++;
     if (!this.cfg.suppressEnvoyHeaders) {
@@ -354,7 +355,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     // connection when no body byte was sent (the request can be replayed exactly).
     if (beforeResponse && conn !== null && conn.reused && this.bodyBytesWritten === 0 && this.buffered === null && this.retriesLeft > 0 && this.upgrade === null) {
       this.retriesLeft--;
-      clusterRuntime(this.cluster!).stats.rqRetry();
+      this.rt!.stats.rqRetry();
       this.requestUpstream(true);
       return;
     }
@@ -365,7 +366,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
     // Envoy answers upstream protocol errors with 502, resets with 503.
     const status = err.status ?? 503;
-    clusterRuntime(this.cluster!).stats.rqAbort(status);
+    this.rt!.stats.rqAbort(status);
     this.localFailure(status, err.message, err.responseFlag ?? 'UC');
   }
 
@@ -393,7 +394,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   onTimeout(): void {
     this.timer = null;
     if (this.done || this.responseStarted) return;
-    const rt = clusterRuntime(this.cluster!);
+    const rt = this.rt!;
     rt.stats.rqTimeout();
     if (this.host !== null) {
       this.host.rqTimeout++;
@@ -423,7 +424,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   private detachConn(): void {
     if (this.conn !== null) {
       this.host!.activeRequests--;
-      clusterRuntime(this.cluster!).stats.rqActive(-1);
+      this.rt!.stats.rqActive(-1);
       this.conn = null;
     }
   }
