@@ -42,14 +42,20 @@ export class DownstreamConnection implements Http1Handler {
   closed = false;
   /** Set when the listener drains: answer the current request with Connection: close, then close. */
   draining = false;
-  /** The socket is corked until the next tick (see writeResponseHead). */
-  corked = false;
+  /**
+   * A response head not yet written: it leaves with the first body bytes of this tick in one write
+   * (one syscall, no Writable cork/writev machinery), or alone at the end of the tick.
+   */
+  private outHead: string | null = null;
+  private outFlushScheduled = false;
   /** Reads were paused because too many pipelined bytes are waiting. */
   private pipelineReadDisabled = false;
   /** Parsing of the next pipelined request waits for the client to read (socket 'drain'). */
   private resumeOnDrain = false;
   /** The current request's Upgrade (h2c) was dropped: llhttp will still stop at its end. */
   private droppedUpgrade = false;
+  /** The last Host that passed validAuthority() on this connection. */
+  private lastAuthority = '';
   /** After a successful upgrade, raw bytes go to the tunnel. */
   tunnel: TunnelSink | null = null;
   readonly remoteAddress: string;
@@ -277,11 +283,13 @@ export class DownstreamConnection implements Http1Handler {
         return;
       }
     }
-    if (hostCount > 1 || !validAuthority(head.authority)) {
+    // Keep-alive clients repeat their Host: a new one only is checked.
+    if (hostCount > 1 || (head.authority !== this.lastAuthority && !validAuthority(head.authority))) {
       this.closeAfterResponse = true;
       stream.sendLocalReply(400, 'Bad Request', 'DPE');
       return;
     }
+    this.lastAuthority = head.authority;
     // Only `chunked` is a transfer coding a proxy can frame (Envoy answers others with 501).
     if (transferEncoding !== undefined && transferEncoding.trim().toLowerCase() !== 'chunked') {
       this.closeAfterResponse = true;
@@ -397,6 +405,7 @@ export class DownstreamConnection implements Http1Handler {
     this.stream = null;
     this.idleTimer?.disarm();
     s.destroy();
+    this.flushHead();
     if (this.closeAfterResponse || this.closed) {
       if (!this.closed) this.socket.end();
     }
@@ -497,34 +506,102 @@ export class DownstreamConnection implements Http1Handler {
       return false;
     }
     if (!this.closed) {
-      if (!endStream && !this.corked) {
-        // Head and the body bytes that follow in this tick leave in one writev (one syscall).
-        this.corked = true;
-        this.socket.cork();
-        process.nextTick(uncork, this);
+      this.flushHead();
+      if (endStream) this.socket.write(head, 'latin1');
+      else {
+        // The body bytes that follow in this tick (usually in the same upstream read) leave with it.
+        this.outHead = head;
+        if (!this.outFlushScheduled) {
+          this.outFlushScheduled = true;
+          process.nextTick(flushHeadTick, this);
+        }
       }
-      this.socket.write(head, 'latin1');
     }
     return chunked;
+  }
+
+  /** @internal The end of the tick in which a head was held back. */
+  onFlushTick(): void {
+    this.outFlushScheduled = false;
+    this.flushHead();
+  }
+
+  /** Writes a response head still held back (see writeResponseHead). @internal */
+  flushHead(): void {
+    const head = this.outHead;
+    if (head === null) return;
+    this.outHead = null;
+    if (!this.closed) this.socket.write(head, 'latin1');
   }
 
   /** Writes body bytes. @returns false when the socket is over its high watermark. */
   writeBody(data: Buffer, chunked: boolean): boolean {
     if (this.closed) return true;
     this.touchStream();
+    const head = this.outHead;
+    if (head !== null) {
+      this.outHead = null;
+      return this.writeHeadAndBody(head, data, chunked);
+    }
     if (!chunked) return this.socket.write(data);
     if (data.length === 0) return true;
-    // Three writes, no copy of the data: the socket coalesces them (corked for the response head).
-    this.socket.write(chunkHeader(data.length), 'latin1');
-    this.socket.write(data);
-    return this.socket.write(CHUNK_END, 'latin1');
+    if (data.length <= COPY_LIMIT) return this.socket.write(frameChunk(null, data));
+    // Large chunk: no copy of the data, one writev.
+    const sock = this.socket;
+    sock.cork();
+    sock.write(chunkHeader(data.length), 'latin1');
+    sock.write(data);
+    const ok = sock.write(CHUNK_END, 'latin1');
+    sock.uncork();
+    return ok;
+  }
+
+  /** The held-back head and the first body bytes: one write (small bodies are copied behind the head). */
+  private writeHeadAndBody(head: string, data: Buffer, chunked: boolean): boolean {
+    const sock = this.socket;
+    if (data.length === 0) return sock.write(head, 'latin1');
+    if (data.length <= COPY_LIMIT) {
+      if (chunked) return sock.write(frameChunk(head, data));
+      const buf = Buffer.allocUnsafe(head.length + data.length);
+      buf.write(head, 0, 'latin1');
+      data.copy(buf, head.length);
+      return sock.write(buf);
+    }
+    sock.cork();
+    sock.write(head, 'latin1');
+    if (chunked) sock.write(chunkHeader(data.length), 'latin1');
+    let ok = sock.write(data);
+    if (chunked) ok = sock.write(CHUNK_END, 'latin1');
+    sock.uncork();
+    return ok;
   }
 
   /** Ends a chunked body (with trailers, if any). */
   endChunked(trailers: string[] | null): void {
     if (this.closed) return;
-    this.socket.write(encodeLastChunk(trailers), 'latin1');
+    const last = encodeLastChunk(trailers);
+    const head = this.outHead;
+    if (head !== null) {
+      this.outHead = null;
+      this.socket.write(head + last, 'latin1');
+    } else this.socket.write(last, 'latin1');
   }
+}
+
+/** Body writes up to this size are copied next to their framing into one buffer (bytes). */
+const COPY_LIMIT = 4096;
+
+/** `[head]` + chunk-size line + data + CRLF in one buffer. */
+function frameChunk(head: string | null, data: Buffer): Buffer {
+  const size = chunkHeader(data.length);
+  const hl = head === null ? 0 : head.length;
+  const buf = Buffer.allocUnsafe(hl + size.length + data.length + 2);
+  if (head !== null) buf.write(head, 0, 'latin1');
+  buf.write(size, hl, 'latin1');
+  data.copy(buf, hl + size.length);
+  buf[buf.length - 2] = 13;
+  buf[buf.length - 1] = 10;
+  return buf;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -536,9 +613,8 @@ function onStreamIdle(c: unknown): void {
 /** Pipelined bytes buffered behind a request in flight before reads pause (bytes). */
 const PIPELINE_BUFFER_LIMIT = 1024 * 1024;
 
-function uncork(c: DownstreamConnection): void {
-  c.corked = false;
-  c.socket.uncork();
+function flushHeadTick(c: DownstreamConnection): void {
+  c.onFlushTick();
 }
 
 const UPGRADE_KEEP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding']);
