@@ -293,6 +293,24 @@ unsafe extern "C" fn js_listen_fd(env: napi_env, info: napi_callback_info) -> na
     }
 }
 
+/// `acceptFd(fd)`: accepts one waiting connection on a listening socket (non-blocking):
+/// returns its fd, or -1 when none is waiting. libuv (≥ 1.45) accepts one connection per event
+/// loop iteration; the listener drains the rest of the queue with this, as Envoy does.
+unsafe extern "C" fn js_accept_fd(env: napi_env, info: napi_callback_info) -> napi_value {
+    let fd = match fd_arg(env, info) {
+        Ok(fd) => fd,
+        Err(e) => return e,
+    };
+    match socket::accept_fd(fd) {
+        Ok(r) => {
+            let mut v = null_mut();
+            napi_create_int32(env, r.unwrap_or(-1), &mut v);
+            v
+        }
+        Err(e) => sock_error(env, e, &format!("fd {}", fd)),
+    }
+}
+
 fn method(
     name: &'static [u8],
     f: unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
@@ -317,6 +335,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         method(b"localPort\0", js_local_port),
         method(b"closeFd\0", js_close_fd),
         method(b"listenFd\0", js_listen_fd),
+        method(b"acceptFd\0", js_accept_fd),
         method(b"xxhash64\0", js_xxhash64),
         method(b"xxhash64Into\0", js_xxhash64_into),
         method(b"xxhash64Lo32\0", js_xxhash64_lo32),

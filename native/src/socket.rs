@@ -34,6 +34,7 @@ mod sys {
         pub fn listen(fd: c_int, backlog: c_int) -> c_int;
         pub fn getsockname(fd: c_int, addr: *mut c_void, len: *mut u32) -> c_int;
         pub fn close(fd: c_int) -> c_int;
+        pub fn accept4(fd: c_int, addr: *mut c_void, len: *mut u32, flags: c_int) -> c_int;
         pub fn __errno_location() -> *mut c_int;
     }
 }
@@ -143,6 +144,25 @@ pub fn listen_fd(fd: i32, backlog: i32) -> Result<(), SockError> {
     Ok(())
 }
 
+/// accept4(2), non-blocking and close-on-exec: `Ok(Some(fd))`, or `Ok(None)` when no connection
+/// is waiting (EAGAIN) or the one waiting was aborted (ECONNABORTED).
+#[cfg(target_os = "linux")]
+pub fn accept_fd(fd: i32) -> Result<Option<i32>, SockError> {
+    let r = unsafe { sys::accept4(fd, std::ptr::null_mut(), std::ptr::null_mut(), sys::SOCK_NONBLOCK | sys::SOCK_CLOEXEC) };
+    if r >= 0 {
+        return Ok(Some(r));
+    }
+    match errno() {
+        11 | 103 => Ok(None), // EAGAIN, ECONNABORTED
+        e => Err(SockError { op: "accept4", errno: e }),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn accept_fd(_: i32) -> Result<Option<i32>, SockError> {
+    Err(SockError { op: "accept4", errno: 38 })
+}
+
 #[cfg(not(target_os = "linux"))]
 pub fn listen_fd(_: i32, _: i32) -> Result<(), SockError> {
     Err(SockError { op: "listen", errno: 38 })
@@ -172,6 +192,7 @@ pub fn errno_name(e: i32) -> String {
         22 => "EINVAL",
         23 => "ENFILE",
         24 => "EMFILE",
+        11 => "EAGAIN",
         38 => "ENOSYS",
         88 => "ENOTSOCK",
         92 => "ENOPROTOOPT",

@@ -24,7 +24,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.core.v3.GrpcService.EnvoyGrpc': ['cluster_name'],
   'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout', 'max_headers_count'],
   'envoy.config.core.v3.Http1ProtocolOptions': ['accept_http_10', 'default_host_for_http_10'],
-  'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains', 'default_filter_chain', 'enable_reuse_port', 'stat_prefix', 'access_log'],
+  'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains', 'default_filter_chain', 'enable_reuse_port', 'stat_prefix', 'access_log', 'max_connections_to_accept_per_socket_event'],
   'envoy.config.listener.v3.FilterChain': ['name', 'filter_chain_match', 'filters', 'transport_socket'],
   'envoy.config.listener.v3.FilterChainMatch': ['destination_port', 'server_names', 'transport_protocol'],
   'envoy.config.listener.v3.Filter': ['name', 'typed_config'],

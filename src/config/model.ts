@@ -360,6 +360,8 @@ export interface Listener {
   enable_reuse_port?: boolean;
   stat_prefix?: string;
   access_log?: AccessLog[];
+  /** Connections accepted per listen-socket event (UInt32Value); unset: all that are waiting. */
+  max_connections_to_accept_per_socket_event?: number;
 }
 
 // ---------------------------------------------------------------------------------------------

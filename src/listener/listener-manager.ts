@@ -16,7 +16,7 @@ import { DownstreamConnection } from '../http/connection-manager';
 import type { WorkerServices } from '../http/filter';
 import { compileHcm, type HcmConfig } from '../http/hcm-config';
 import { listenerStats, listenerStatName, type ListenerStats } from '../stats/common-stats';
-import { listenFd, reusePortSocket } from '../native';
+import { acceptFd, listenFd, reusePortSocket } from '../native';
 
 const log = logger('listener');
 
@@ -49,6 +49,8 @@ interface CompiledListener {
   readonly chains: readonly CompiledChain[];
   readonly defaultChain: CompiledChain | null;
   readonly stats: ListenerStats;
+  /** Listener.max_connections_to_accept_per_socket_event; 0: every waiting connection. */
+  readonly maxAcceptPerEvent: number;
 }
 
 /**
@@ -79,6 +81,7 @@ export function compileListener(l: Listener, index: number, services: WorkerServ
     chains: Object.freeze(chains),
     defaultChain,
     stats: listenerStats(services.stats, l.stat_prefix ?? listenerStatName(address, port)),
+    maxAcceptPerEvent: Number(l.max_connections_to_accept_per_socket_event ?? 0),
   });
 }
 
@@ -104,7 +107,7 @@ class ActiveListener {
   readonly listening: Promise<void>;
 
   constructor(public config: CompiledListener, mode: SocketMode) {
-    this.server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.onConnection(s));
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: false }, (s) => this.onAccept(s));
     this.listening = new Promise<void>((resolve, reject) => {
       this.server.once('listening', () => resolve());
       this.server.once('error', (e) => reject(new Error(`listener ${config.name} (${config.address}:${config.port}): ${e.message}`)));
@@ -125,6 +128,7 @@ class ActiveListener {
     const { address, port } = this.config;
     if (mode === 'native-addon') {
       const fd = reusePortSocket!(address, port, true, LISTEN_BACKLOG);
+      this.fd = fd;
       // Node calls listen() again on the fd with its default backlog (511, the option is ignored
       // for fds): set ours back once it listens.
       this.server.once('listening', () => {
@@ -140,6 +144,36 @@ class ActiveListener {
     } else {
       this.server.listen({ host: address, port, backlog: LISTEN_BACKLOG });
     }
+  }
+
+  /** The listening socket's fd when it came from the addon (-1 otherwise). */
+  private fd = -1;
+
+  /**
+   * libuv (≥ 1.45) accepts one connection per event loop iteration: under load, with a loop
+   * iteration of tens of milliseconds, a burst of new connections would wait in the accept queue
+   * for seconds. As Envoy, accept the rest of the queue now (up to
+   * max_connections_to_accept_per_socket_event when set), through the addon's accept4.
+   */
+  private onAccept(socket: net.Socket): void {
+    this.onConnection(socket);
+    const fd = this.fd;
+    if (fd === -1 || acceptFd === undefined) return;
+    const max = this.config.maxAcceptPerEvent;
+    let n = 1;
+    for (; (max === 0 || n < max) && !this.draining; n++) {
+      let cfd: number;
+      try {
+        cfd = acceptFd(fd);
+      } catch (err) {
+        // EMFILE and the like: libuv's own accept (with its reserve-fd trick) takes over.
+        log.warn(`listener ${this.config.name}: accept failed: ${(err as Error).message}`);
+        break;
+      }
+      if (cfd < 0) break;
+      this.onConnection(new net.Socket({ fd: cfd, readable: true, writable: true }));
+    }
+    if (n > 1) log.debug(`listener ${this.config.name}: accepted ${n} connections in one socket event`);
   }
 
   private onConnection(socket: net.Socket): void {

@@ -12,6 +12,8 @@ export interface NativeAddon {
   closeFd(fd: number): void;
   /** listen(2) again to set the backlog (optional: older builds of the addon lack it). */
   listenFd?(fd: number, backlog: number): void;
+  /** accept4(2) one waiting connection, non-blocking: its fd, or -1 when none waits (optional: older builds lack it). */
+  acceptFd?(fd: number): number;
   xxhash64(data: string | Uint8Array, seed?: number | bigint): bigint;
   xxhash64Into(data: string | Uint8Array, seed: number | bigint | undefined, out: Uint32Array): void;
   xxhash64Lo32(data: string | Uint8Array, seed?: number | bigint): number;

@@ -73,6 +73,14 @@ export const listenFd: ((fd: number, backlog: number) => void) | undefined =
   addon && typeof addon.listenFd === 'function' ? (fd, backlog) => addon.listenFd!(fd, backlog) : undefined;
 
 /**
+ * accept4(2) of one waiting connection on a listening socket (non-blocking, close-on-exec).
+ * @returns the new fd, or -1 when no connection waits. @throws Error with `code` (EMFILE, ...).
+ * Undefined without the addon.
+ */
+export const acceptFd: ((fd: number) => number) | undefined =
+  addon && typeof addon.acceptFd === 'function' ? (fd) => addon.acceptFd!(fd) : undefined;
+
+/**
  * Reserves a port for a reuseport group: a bound, NOT listening socket (takes no connections).
  * Main calls it with port 0 to learn a free port, workers bind that port with
  * {@link reusePortSocket}, and main closes the reservation with {@link closeFd} when done.
