@@ -85,6 +85,9 @@ export class Gauge {
 /** Unit of a histogram; Envoy's are milliseconds or unspecified. */
 export type HistogramUnit = 'ms' | 'unspecified' | 'bytes';
 
+/** Values below this are counted in a flat array first (see Histogram.record). */
+const SMALL_VALUES = 256;
+
 /** A distribution of values (Envoy Histogram), e.g. `upstream_rq_time` in ms. */
 export class Histogram {
   /** Exact sum of recorded values. */
@@ -103,9 +106,31 @@ export class Histogram {
    */
   record(v: number): void {
     const x = v > 0 ? Math.floor(v) : 0;
-    this.hist.recordValue(x);
+    if (x < SMALL_VALUES) {
+      // Most request times are a few ms: count them in a flat array (one increment), folded into
+      // the hdr histogram when it is read (hdr's recordValue costs a log2 and two pow per value).
+      (this.small ??= new Uint32Array(SMALL_VALUES))[x]++;
+      this.smallPending = true;
+    } else this.hist.recordValue(x);
     this.sum += x;
     this.arr[this.i] += 1;
+  }
+  private small: Uint32Array | null = null;
+  private smallPending = false;
+  /** The hdr histogram with every recorded value in it. */
+  recorded(): JsHistogram {
+    const small = this.small;
+    if (small !== null && this.smallPending) {
+      this.smallPending = false;
+      for (let x = 0; x < SMALL_VALUES; x++) {
+        const c = small[x];
+        if (c !== 0) {
+          this.hist.recordValueWithCount(x, c);
+          small[x] = 0;
+        }
+      }
+    }
+    return this.hist;
   }
   /** Number of values recorded on this thread. */
   count(): number {
@@ -227,7 +252,7 @@ export class StatsStore {
     const out: HistogramExport[] = [];
     for (const h of this.histograms) {
       if (h.count() === 0) continue;
-      out.push({ name: h.name, counts: histogramCounts(h.hist), sum: h.sum });
+      out.push({ name: h.name, counts: histogramCounts(h.recorded()), sum: h.sum });
     }
     return out;
   }

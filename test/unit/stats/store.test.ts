@@ -129,3 +129,23 @@ test('histogram quantiles and cumulative buckets', () => {
   assert.ok(computeQuantiles(emptyMerged()).every(Number.isNaN));
   s.destroy();
 });
+
+test('histogram exports are cumulative across small and large values, export after export', () => {
+  const s = new StatsStore();
+  const h = s.histogram('x.t');
+  for (let i = 1; i <= 500; i++) h.record(i);
+  let m = emptyMerged();
+  for (const e of s.exportHistograms()) mergeExport(m, e);
+  assert.equal(m.count, 500);
+  for (let i = 501; i <= 1000; i++) h.record(i);
+  h.record(3);
+  m = emptyMerged();
+  for (const e of s.exportHistograms()) mergeExport(m, e);
+  assert.equal(m.count, 1001);
+  assert.equal(m.sum, 500500 + 3);
+  const q = computeQuantiles(m);
+  assert.equal(q[0], 1); // p0
+  assert.equal(q[9], 1000); // p100
+  assert.deepEqual(cumulativeBuckets(m, [3, 255, 256, 1000]), [4, 256, 257, 1001]);
+  s.destroy();
+});
