@@ -324,7 +324,8 @@ export class DownstreamConnection implements Http1Handler {
     // `te: trailers` is the one TE value forwarded.
     if (te !== undefined && hasToken(te, 'trailers')) headers.push('te', 'trailers');
     if (hasBody && contentLength === undefined) stream.requestChunked = true;
-    this.touchStream();
+    // The stream's start time was just read: the idle timer starts from it (no second clock read).
+    if (cfg.streamIdleTimeoutMs > 0) (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).arm(cfg.streamIdleTimeoutMs, stream.streamInfo.startMono);
     stream.upgradeType = upgradeType;
     stream.start();
   }
@@ -368,7 +369,7 @@ export class DownstreamConnection implements Http1Handler {
   private touchStream(): void {
     const ms = this.config.streamIdleTimeoutMs;
     if (ms <= 0) return;
-    (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).arm(ms);
+    (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).touch(ms);
   }
 
   /** @internal The stream saw no activity for stream_idle_timeout: 408 (flag SI), or a reset once the response started. */
