@@ -30,13 +30,18 @@ export interface StartProbe {
   firstOkMs: number;
   /** VmRSS of the process after `idleMs` with no traffic (one request served), KiB. */
   idleRssKiB: number;
+  /**
+   * VmRSS once idle has settled (`settledMs` after the request: V8's memory reducer and attache's
+   * idle malloc_trim have run), KiB; absent when not measured.
+   */
+  settledRssKiB?: number;
 }
 
 /**
  * Starts attache, waits for its startup line, polls `/` until a 200 arrives, idles `idleMs`,
- * reads RSS and stops it. @throws if it does not serve within `timeoutMs`.
+ * reads RSS (and again at `settledMs` when given) and stops it. @throws if it does not serve within `timeoutMs`.
  */
-export async function probeStart(upstreamPort: number, concurrency: number, cpus: string, routes = 1, clusters = 1, idleMs = 1500, timeoutMs = 120_000): Promise<StartProbe> {
+export async function probeStart(upstreamPort: number, concurrency: number, cpus: string, routes = 1, clusters = 1, idleMs = 1500, timeoutMs = 120_000, settledMs = 0): Promise<StartProbe> {
   const args = attacheArgs({ upstreamPort, routes, clusters }, concurrency);
   const t0 = performance.now();
   const child = spawnPinned(cpus, process.execPath, args);
@@ -67,7 +72,10 @@ export async function probeStart(upstreamPort: number, concurrency: number, cpus
     }
     const firstOkMs = performance.now() - t0;
     await new Promise((r) => setTimeout(r, idleMs));
-    return { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB: treeRssKiB(child.pid!) };
+    const idleRssKiB = treeRssKiB(child.pid!);
+    if (settledMs <= idleMs) return { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB };
+    await new Promise((r) => setTimeout(r, settledMs - idleMs));
+    return { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB, settledRssKiB: treeRssKiB(child.pid!) };
   } finally {
     await stopChild(child);
   }

@@ -9,7 +9,7 @@
 
 import { parseArgs } from 'node:util';
 import { measure, type BenchResult } from './measure';
-import { getHasher, hashImplementation, native, ready, type HashImplementation, type Hasher } from '../../src/native';
+import { getHasher, hashImplementation, loadWasmHasher, native, ready, type HashImplementation, type Hasher } from '../../src/native';
 
 export type { BenchResult };
 
@@ -22,6 +22,7 @@ function makeKeys(): { strings: string[]; buffers: Buffer[] } {
 /** Runs every scenario for every available implementation. */
 export async function runHashBench(iterations = 1_000_000, rounds = 5): Promise<{ results: BenchResult[]; skipped: string[] }> {
   await ready;
+  await loadWasmHasher();
   const { strings, buffers } = makeKeys();
   const out = new Uint32Array(2);
   const results: BenchResult[] = [];

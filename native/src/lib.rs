@@ -311,6 +311,25 @@ unsafe extern "C" fn js_accept_fd(env: napi_env, info: napi_callback_info) -> na
     }
 }
 
+/// `mallocTrim()`: glibc's `malloc_trim(0)` (returns free heap pages of every arena to the
+/// kernel). Looked up with dlsym so the addon still loads on a libc without it (musl): then it
+/// returns false and does nothing.
+unsafe extern "C" fn js_malloc_trim(env: napi_env, _info: napi_callback_info) -> napi_value {
+    extern "C" {
+        fn dlsym(handle: *mut std::os::raw::c_void, symbol: *const c_char) -> *mut std::os::raw::c_void;
+    }
+    let f = dlsym(null_mut(), b"malloc_trim\0".as_ptr() as *const c_char);
+    let mut done = false;
+    if !f.is_null() {
+        let trim: unsafe extern "C" fn(usize) -> i32 = std::mem::transmute(f);
+        trim(0);
+        done = true;
+    }
+    let mut r = null_mut();
+    napi_get_boolean(env, done, &mut r);
+    r
+}
+
 fn method(
     name: &'static [u8],
     f: unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
@@ -336,6 +355,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         method(b"closeFd\0", js_close_fd),
         method(b"listenFd\0", js_listen_fd),
         method(b"acceptFd\0", js_accept_fd),
+        method(b"mallocTrim\0", js_malloc_trim),
         method(b"xxhash64\0", js_xxhash64),
         method(b"xxhash64Into\0", js_xxhash64_into),
         method(b"xxhash64Lo32\0", js_xxhash64_lo32),

@@ -6,7 +6,7 @@
 
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { RE2JS } from 're2js';
+import { re2 } from '../common/re2';
 import { LOG_LEVELS, parseLogLevel, type LogLevel } from '../common/logger';
 import { isLoggerName, LOGGER_NAMES } from './logger-names';
 import { logger } from '../common/logger';
@@ -41,7 +41,7 @@ function regexParam(q: URLSearchParams, key: string): ((s: string) => boolean) |
   const src = q.get(key);
   if (src === null || src === '') return undefined;
   try {
-    const re = RE2JS.compile(src);
+    const re = re2().compile(src);
     return (s: string) => re.test(s);
   } catch (err) {
     return { status: 400, body: `Invalid re2 regex: ${(err as Error).message}\n` };

@@ -4,7 +4,7 @@
  * (lower-cased here, as Envoy's LowerCaseString does).
  */
 
-import { RE2JS } from 're2js';
+import { re2 } from '../common/re2';
 import { formatPos, posOf } from './load';
 import { childPath, fail, suggest } from './diagnostics';
 import type { Seen, SeenByType } from './proto-schema';
@@ -96,7 +96,7 @@ function checkRegex(s: Seen): void {
   const re = s.obj.regex;
   if (typeof re !== 'string') return;
   try {
-    RE2JS.compile(re);
+    re2().compile(re);
   } catch (e) {
     const msg = (e as Error).message ?? String(e);
     fail(childPath(s.path, 'regex'), `invalid RE2 regex ${JSON.stringify(re)}: ${msg}`, posOf(s.obj, 'regex'),

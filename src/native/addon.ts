@@ -14,6 +14,8 @@ export interface NativeAddon {
   listenFd?(fd: number, backlog: number): void;
   /** accept4(2) one waiting connection, non-blocking: its fd, or -1 when none waits (optional: older builds lack it). */
   acceptFd?(fd: number): number;
+  /** glibc malloc_trim(0); false when the libc has none (optional: older builds lack it). */
+  mallocTrim?(): boolean;
   xxhash64(data: string | Uint8Array, seed?: number | bigint): bigint;
   xxhash64Into(data: string | Uint8Array, seed: number | bigint | undefined, out: Uint32Array): void;
   xxhash64Lo32(data: string | Uint8Array, seed?: number | bigint): number;

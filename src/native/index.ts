@@ -13,7 +13,6 @@
  * `native` is forced without the addon; `wasm` applies once {@link ready} resolves);
  * `ATTACHE_NATIVE=0` ignores the addon; `ATTACHE_NATIVE_ADDON=<path>` loads the addon from a path.
  */
-import xxhashWasm from 'xxhash-wasm';
 import { AttacheError } from '../common/errors';
 import { loadAddon, type NativeStatus } from './addon';
 import {
@@ -71,6 +70,13 @@ export const closeFd: ((fd: number) => void) | undefined = addon ? (fd) => addon
  */
 export const listenFd: ((fd: number, backlog: number) => void) | undefined =
   addon && typeof addon.listenFd === 'function' ? (fd, backlog) => addon.listenFd!(fd, backlog) : undefined;
+
+/**
+ * Returns free malloc memory of every arena to the kernel (glibc `malloc_trim(0)`).
+ * @returns false when the libc has no malloc_trim. Undefined without the addon.
+ */
+export const mallocTrim: (() => boolean) | undefined =
+  addon && typeof addon.mallocTrim === 'function' ? () => addon.mallocTrim!() : undefined;
 
 /**
  * accept4(2) of one waiting connection on a listening socket (non-blocking, close-on-exec).
@@ -136,19 +142,36 @@ function parseForced(v: string | undefined): HashImplementation | undefined {
   });
 }
 
+let wasmLoading: Promise<Hasher | undefined> | undefined;
+
+/**
+ * Initialises the xxhash-wasm implementation (once). Only done at startup when it is the one in
+ * use (no addon, or ATTACHE_HASH=wasm): it costs ~0.3 MiB per thread. Tests and benches that
+ * compare implementations call it. @returns undefined when WebAssembly fails (see getHasher).
+ */
+export function loadWasmHasher(): Promise<Hasher | undefined> {
+  return (wasmLoading ??= (async () => {
+    try {
+      const { default: xxhashWasm } = await import('xxhash-wasm');
+      wasmHasher = createWasmHasher(await xxhashWasm());
+    } catch (err) {
+      wasmReason = `xxhash-wasm failed to initialise: ${(err as Error).message}`;
+    }
+    return wasmHasher;
+  })());
+}
+
 async function init(): Promise<void> {
   const probe = addon ? undefined : detectNodeReusePort().then((ok) => {
     reuseSupport = ok ? 'node-reuseport' : 'none';
   });
-  try {
-    wasmHasher = createWasmHasher(await xxhashWasm());
-    if (forced === 'wasm' || (forced === undefined && !nativeHasher)) current = wasmHasher;
-  } catch (err) {
-    wasmReason = `xxhash-wasm failed to initialise: ${(err as Error).message}`;
-    if (forced === 'wasm') {
-      throw new AttacheError('ATTACHE_ERR_NATIVE_UNAVAILABLE', `ATTACHE_HASH=wasm but ${wasmReason}`, { source: 'config', cause: err });
+  if (forced === 'wasm' || (forced === undefined && !nativeHasher)) {
+    const h = await loadWasmHasher();
+    if (h !== undefined) current = h;
+    else if (forced === 'wasm') {
+      throw new AttacheError('ATTACHE_ERR_NATIVE_UNAVAILABLE', `ATTACHE_HASH=wasm but ${wasmReason}`, { source: 'config' });
     }
-  }
+  } else wasmReason = 'xxhash-wasm not loaded (the native addon is in use): call loadWasmHasher()';
   await probe;
 }
 

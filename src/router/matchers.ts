@@ -3,7 +3,8 @@
  * (envoy.type.matcher.v3 / envoy.config.route.v3). Built once at config time; `match()` allocates
  * nothing except when a header occurs several times (values joined with ",").
  */
-import { RE2JS } from 're2js';
+import type { RE2JS } from 're2js';
+import { re2 } from '../common/re2';
 import { ConfigError } from '../common/errors';
 import type { HeaderMatcher, QueryParameterMatcher, RegexMatcher, StringMatcher } from '../config/model';
 import { asciiLower, getJoined } from './headers';
@@ -24,7 +25,7 @@ export function joinPath(prefix: string, seg: string): string {
 export function compileRegex(rm: RegexMatcher | undefined, path: string): RE2JS {
   if (!rm || typeof rm.regex !== 'string') throw new ConfigError('regex is required', { path });
   try {
-    return RE2JS.compile(rm.regex);
+    return re2().compile(rm.regex);
   } catch (e) {
     throw new ConfigError(`invalid RE2 regex ${JSON.stringify(rm.regex)}: ${(e as Error).message}`, { path: joinPath(path, 'regex') });
   }

@@ -16,6 +16,7 @@ import { DnsDiscovery } from './dns-discovery';
 import { parseOptions, USAGE, UsageError, type Options } from './options';
 import { Supervisor } from './supervisor';
 import { ConfigChangeStats } from './config-change-stats';
+import { startIdleMemoryRelease } from './memory-release';
 import { startAdmin, type RunningAdmin } from './admin-glue';
 // The xDS client (grpc-js, Envoy's protos) is loaded only when the bootstrap uses xDS.
 import type { DynamicConfig } from './dynamic-config';
@@ -156,12 +157,14 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   let dyn: DynamicConfig | null = null; // xDS (issue 5)
   let changes: ConfigChangeStats | null = null; // cluster_manager.* / listener_manager.* change counts
   let dns: DnsDiscovery | null = null;
+  let stopMemoryRelease = (): void => {};
   const reservations: number[] = [];
   let shut: Promise<void> | null = null;
   const shutdown = (reason: string): Promise<void> => {
     if (shut !== null) return shut;
     shut = (async () => {
       log.info(`shutting down (${reason})`);
+      stopMemoryRelease();
       admin?.markDraining();
       dns?.stop();
       dyn?.stop(); // xDS (issue 5)
@@ -250,6 +253,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
     await supervisor.start();
     const ports = { ...supervisor.boundPorts() };
     admin?.serving(supervisor);
+    stopMemoryRelease = startIdleMemoryRelease();
     log.info(`attache ${VERSION} serving with ${concurrency} worker(s): ${Object.entries(ports).map(([n, p]) => `${n}:${p}`).join(', ') || 'no listeners'}${admin ? (bootstrap.admin?.address?.pipe ? `; admin on ${bootstrap.admin.address.pipe.path}` : `; admin on port ${admin.port}`) : ''}`);
 
     return { supervisor, admin, ports, shutdown };

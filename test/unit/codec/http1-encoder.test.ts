@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHUNK_END, LAST_CHUNK, chunkHeader, encodeRequestHead, encodeResponseHead, reasonPhrase } from '../../../src/codec/http1/encoder';
+import { CHUNK_END, LAST_CHUNK, chunkHeader, encodeRequestHead, encodeResponseHead, reasonPhrase, REASON_PHRASES } from '../../../src/codec/http1/encoder';
 import { ExecStatus, ParserKind } from '../../../src/codec/http1/parser';
 import { make } from './helpers';
+import { STATUS_CODES } from 'node:http';
 
 test('request head: exact bytes, names as given, latin1 values round-trip through the parser', () => {
   const head = encodeRequestHead('GET', '/a?b=c', ['Host', 'example.com', 'x-bin', '\xff\xfe', 'x-empty', '']);
@@ -42,4 +43,11 @@ test('chunk framing', () => {
   const wire = encodeRequestHead('POST', '/', ['transfer-encoding', 'chunked']) + chunkHeader(3) + 'abc' + CHUNK_END + LAST_CHUNK;
   assert.equal(p.execute(Buffer.from(wire, 'latin1')), ExecStatus.Ok);
   assert.deepEqual(r.events.map((e) => (e.t === 'body' ? e.data : e.t)), ['req', 'abc', 'done']);
+});
+
+test("the reason-phrase table is Node's http.STATUS_CODES", () => {
+  const node: Record<number, string> = {};
+  for (const [k, v] of Object.entries(STATUS_CODES)) node[Number(k)] = v as string;
+  assert.deepEqual({ ...REASON_PHRASES }, node);
+  assert.equal(reasonPhrase(299), 'Unknown');
 });

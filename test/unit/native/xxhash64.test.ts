@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getHasher, hashImplementation, hashKey, native, ready, xxhash64, xxhash64Into, xxhash64Mod, type Hasher } from '../../../src/native';
+import { getHasher, hashImplementation, hashKey, loadWasmHasher, native, ready, xxhash64, xxhash64Into, xxhash64Mod, type Hasher } from '../../../src/native';
 
 const SKIP_NATIVE = native.available ? false : `native addon not built (${native.reason}); run npm run build:native`;
 
@@ -32,6 +32,7 @@ function hashers(): { name: string; h: Hasher | undefined }[] {
 
 test('known XXH64 vectors, every implementation, string and Buffer input', async () => {
   await ready;
+  await loadWasmHasher();
   for (const { name, h } of hashers()) {
     if (!h) continue;
     for (const [input, seed, want] of VECTORS) {
@@ -78,6 +79,7 @@ function* keys(n: number): Generator<{ data: string | Uint8Array; seed: number |
 
 test('native, wasm and js agree on 100,000 keys (xxhash64, Into, Mod, hashKey)', async (t) => {
   await ready;
+  await loadWasmHasher();
   const wasm = getHasher('wasm');
   const js = getHasher('js');
   const nat = native.available ? getHasher('native') : undefined;
@@ -110,6 +112,7 @@ test('native, wasm and js agree on 100,000 keys (xxhash64, Into, Mod, hashKey)',
 
 test('strings hash as their UTF-8 bytes, lone surrogates as U+FFFD', async () => {
   await ready;
+  await loadWasmHasher();
   for (const { name, h } of hashers()) {
     if (!h) continue;
     for (const s of ['héllo wörld', '日本語のキー', '\u{1f600}', '\ud800x', 'x\udfff', 'é'.repeat(300)]) {
@@ -120,6 +123,7 @@ test('strings hash as their UTF-8 bytes, lone surrogates as U+FFFD', async () =>
 
 test('module-level functions use the selected implementation and match it', async () => {
   await ready;
+  await loadWasmHasher();
   const env = process.env.ATTACHE_HASH;
   const want = env && env !== 'auto' ? env : native.available ? 'native' : 'wasm';
   assert.equal(hashImplementation(), want);
@@ -133,6 +137,7 @@ test('module-level functions use the selected implementation and match it', asyn
 
 test('bad arguments throw the same error class in every implementation', async () => {
   await ready;
+  await loadWasmHasher();
   for (const { name, h } of hashers()) {
     if (!h) continue;
     assert.throws(() => h.xxhash64(42 as unknown as string), TypeError, `${name} data`);
