@@ -28,6 +28,15 @@ const HEADER_NAME_RE = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function checkSemantics(root: Obj, seen: SeenByType): void {
   const of = (t: string): Seen[] => seen.get(t) ?? [];
   uniqueNames(of('envoy.config.listener.v3.Listener'), 'listener');
+  for (const l of of('envoy.config.listener.v3.Listener')) {
+    // Listener.max_connections_to_accept_per_socket_event: UInt32Value {gt: 0} (unset: no limit).
+    const v = l.obj.max_connections_to_accept_per_socket_event;
+    const n = typeof v === 'object' && v !== null ? (v as Obj).value : v;
+    if (n !== undefined && n !== null && Number(n) === 0) {
+      fail(childPath(l.path, 'max_connections_to_accept_per_socket_event'), 'max_connections_to_accept_per_socket_event must be greater than 0',
+        posOf(l.obj, 'max_connections_to_accept_per_socket_event'), 'leave it unset to accept every waiting connection per socket event');
+    }
+  }
   const clusters = uniqueNames(of('envoy.config.cluster.v3.Cluster').filter((s) => /^static_resources\.clusters\[\d+\]$/.test(s.path)), 'cluster');
   const dyn = root.dynamic_resources as Obj | undefined;
   if (!dyn?.cds_config) {

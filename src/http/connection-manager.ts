@@ -99,6 +99,10 @@ export class DownstreamConnection implements Http1Handler {
       this.tunnel.onDownstreamData(chunk);
       return;
     }
+    // Our side of the connection is closed (drain, `connection: close`, a refused upgrade): a
+    // request that arrives now could not be answered, so it must not reach an upstream. The client
+    // sees the FIN with no response: the request was not processed and may be retried.
+    if (this.socket.writableEnded) return;
     if (this.parserPaused || this.pending !== null) {
       // Pipelined bytes behind a request in flight: keep reading (so a client that goes away is
       // noticed) but stop once a per-connection buffer's worth is waiting.
@@ -498,6 +502,10 @@ export class DownstreamConnection implements Http1Handler {
         }
       }
     }
+    // A response that starts before the request body has arrived ends the connection (HTTP/1 cannot
+    // re-synchronise on the unread body): say so, so the client sends nothing more on it.
+    const s = this.stream;
+    if (s !== null && !s.requestComplete && !s.headersOnly && s.upgradeType === null && status >= 200) this.closeAfterResponse = true;
     if (this.closeAfterResponse && status !== 101) headers.push('connection', 'close');
     else if (versionMinor === 0) headers.push('connection', 'keep-alive');
     const head = encodeResponseHead(status, undefined, headers);

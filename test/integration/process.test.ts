@@ -134,6 +134,46 @@ test('SIGTERM drains: in-flight requests complete, then exit 0', async () => {
   await assert.rejects(httpGet(proxy.port, '/'), /ECONNREFUSED/);
 });
 
+test('SIGTERM: an idle keep-alive connection is closed, and a request sent after our FIN never reaches the upstream', async () => {
+  const up = await startUpstream('U');
+  cleanup.push(() => up.close());
+  const proxy = await startProxy(['-c', writeConfig(v3Config({ clusters: { u: [up.port] } })), '--concurrency', '1', '--drain-time-s', '3']);
+  const sock = net.connect({ port: proxy.port, host: '127.0.0.1', allowHalfOpen: true });
+  await new Promise((r) => sock.once('connect', r));
+  let got = Buffer.alloc(0);
+  sock.on('data', (d: Buffer) => (got = Buffer.concat([got, d])));
+  const ended = new Promise((r) => sock.once('end', r));
+  await new Promise((r) => setTimeout(r, 100)); // the proxy has accepted it
+  const code = proxy.stop('SIGTERM');
+  await ended; // the proxy's FIN
+  sock.write('POST /after-fin HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\n\r\nbody');
+  await new Promise((r) => setTimeout(r, 300));
+  sock.destroy();
+  assert.equal(await code, 0);
+  assert.equal(got.length, 0);
+  assert.deepEqual(up.seen.map((r) => r.url), [], 'the request after the FIN was dispatched upstream');
+});
+
+test('a response that starts before the request body has arrived says connection: close', async () => {
+  const up = await startUpstream('U');
+  cleanup.push(() => up.close());
+  const routes = `
+- match: { prefix: "/direct" }
+  direct_response: { status: 200, body: { inline_string: "early" } }`;
+  const proxy = await startProxy(['-c', writeConfig(v3Config({ clusters: { u: [up.port] }, routes })), '--concurrency', '1']);
+  cleanup.push(() => proxy.stop());
+  const sock = net.connect(proxy.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  let got = '';
+  sock.on('data', (d: Buffer) => (got += d.toString('latin1')));
+  const closed = new Promise((r) => sock.once('close', r));
+  sock.write('POST /direct HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\n'); // body never sent
+  await closed;
+  assert.match(got, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(got, /\r\nconnection: close\r\n/);
+  assert.ok(got.endsWith('\r\n\r\nearly'));
+});
+
 test('access_log writes Envoy\'s default format', async () => {
   const [a] = await upstreams();
   const logPath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attache-al-')), 'access.log');

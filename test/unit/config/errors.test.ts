@@ -204,3 +204,12 @@ test('a filter name with no typed_config that attache cannot type is an error (g
   const e = loadError(variant('          http_filters:\n', '          http_filters:\n          - name: envoy.gzip\n'));
   assertError(e, { message: 'unknown extension "envoy.filters.http.gzip" (no typed_config to tell its @type)', path: `${HCM}.http_filters[0].name`, line: 20, column: 19, hint: /envoy\.filters\.http\.compressor/ });
 });
+
+test('max_connections_to_accept_per_socket_event: 0 is refused (UInt32Value gt 0), a positive value loads', () => {
+  const zero = BASE.replace('  - name: l0\n', '  - name: l0\n    max_connections_to_accept_per_socket_event: 0\n');
+  assert.notEqual(zero, BASE);
+  assertError(loadError(zero), { message: 'max_connections_to_accept_per_socket_event must be greater than 0', path: 'static_resources.listeners[0].max_connections_to_accept_per_socket_event', line: 4, column: 49 });
+  const ok = BASE.replace('  - name: l0\n', '  - name: l0\n    max_connections_to_accept_per_socket_event: 16\n');
+  const b = loadBootstrap({ yaml: ok });
+  assert.equal(b.bootstrap.static_resources?.listeners?.[0].max_connections_to_accept_per_socket_event, 16);
+});
