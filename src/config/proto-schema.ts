@@ -98,7 +98,7 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
     // The admin listener may be a Unix socket (admin.address.pipe.path); data-plane addresses may not.
     if (rejected && p !== 'admin.address.pipe') fail(p, `"${key}" is not supported by attache`, kpos, rejected);
     const v = obj[key];
-    if (v === null && f.resolvedType instanceof protobuf.Type && !f.repeated && !f.map) {
+    if (v === null && f.resolvedType instanceof protobuf.Type && !f.repeated && !f.map && !typeName(f.resolvedType).startsWith('google.protobuf.')) {
       obj[key] = {}; // `http2_protocol_options:` with nothing after it: an empty message.
     } else if (v === null) {
       delete obj[key]; // proto3 JSON: null means "not set".

@@ -213,3 +213,14 @@ test('max_connections_to_accept_per_socket_event: 0 is refused (UInt32Value gt 0
   const b = loadBootstrap({ yaml: ok });
   assert.equal(b.bootstrap.static_resources?.listeners?.[0].max_connections_to_accept_per_socket_event, 16);
 });
+
+test('null on a wrapper or duration field means unset (proto3 JSON), not "got a mapping"', () => {
+  const y = BASE.replace('  - name: l0\n', '  - name: l0\n    max_connections_to_accept_per_socket_event: null\n    per_connection_buffer_limit_bytes: null\n');
+  assert.notEqual(y, BASE);
+  const l = loadBootstrap({ yaml: y }).bootstrap.static_resources?.listeners?.[0];
+  assert.equal(l?.max_connections_to_accept_per_socket_event, undefined);
+  assert.equal(l?.per_connection_buffer_limit_bytes, undefined);
+  const withTimeout = BASE.replace('connect_timeout: 1.5s', 'connect_timeout: null');
+  assert.notEqual(withTimeout, BASE);
+  assert.equal(loadBootstrap({ yaml: withTimeout }).bootstrap.static_resources?.clusters?.[0].connect_timeout, undefined);
+});
