@@ -548,36 +548,28 @@ export class DownstreamConnection implements Http1Handler {
     if (this.closed) return true;
     this.touchStream();
     const head = this.outHead;
-    if (head !== null) {
-      this.outHead = null;
-      return this.writeHeadAndBody(head, data, chunked);
-    }
-    if (!chunked) return this.socket.write(data);
-    if (data.length === 0) return true;
-    if (data.length <= COPY_LIMIT) return this.socket.write(frameChunk(null, data));
-    // Large chunk: no copy of the data, one writev.
-    const sock = this.socket;
-    sock.cork();
-    sock.write(chunkHeader(data.length), 'latin1');
-    sock.write(data);
-    const ok = sock.write(CHUNK_END, 'latin1');
-    sock.uncork();
-    return ok;
+    this.outHead = null;
+    if (head === null && !chunked) return this.socket.write(data);
+    return this.writeFramed(head, data, chunked);
   }
 
-  /** The held-back head and the first body bytes: one write (small bodies are copied behind the head). */
-  private writeHeadAndBody(head: string, data: Buffer, chunked: boolean): boolean {
+  /**
+   * `[head]` + body bytes (chunk-framed when `chunked`) in one write: small data is copied next to
+   * its head and framing; large data goes uncopied through one corked writev.
+   */
+  private writeFramed(head: string | null, data: Buffer, chunked: boolean): boolean {
     const sock = this.socket;
-    if (data.length === 0) return sock.write(head, 'latin1');
+    if (data.length === 0) return head === null || sock.write(head, 'latin1');
     if (data.length <= COPY_LIMIT) {
       if (chunked) return sock.write(frameChunk(head, data));
-      const buf = Buffer.allocUnsafe(head.length + data.length);
-      buf.write(head, 0, 'latin1');
-      data.copy(buf, head.length);
+      // Unframed data reaches here only behind a held-back head (writeBody writes it directly otherwise).
+      const buf = Buffer.allocUnsafe(head!.length + data.length);
+      buf.write(head!, 0, 'latin1');
+      data.copy(buf, head!.length);
       return sock.write(buf);
     }
     sock.cork();
-    sock.write(head, 'latin1');
+    if (head !== null) sock.write(head, 'latin1');
     if (chunked) sock.write(chunkHeader(data.length), 'latin1');
     let ok = sock.write(data);
     if (chunked) ok = sock.write(CHUNK_END, 'latin1');

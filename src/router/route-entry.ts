@@ -68,6 +68,7 @@ export class RouteEntry implements CompiledRoute {
   readonly autoHostRewrite: boolean = false;
   readonly hostRewriteHeader: string | null = null;
   readonly timeoutMs: number = 15000;
+  readonly timeoutHeaderValue: string;
   readonly idleTimeoutMs: number | undefined = undefined;
   readonly clusterNotFoundStatus: number = 503;
   readonly requestHeaders: HeaderMutation;
@@ -209,6 +210,7 @@ export class RouteEntry implements CompiledRoute {
       if (!Number.isInteger(status) || status < 200 || status >= 600) throw new ConfigError('direct_response.status must be in [200, 600)', { path: joinPath(dPath, 'status') });
       this.directResponse = { status, body: readBody(d.body, joinPath(dPath, 'body'), parents.maxDirectBodyBytes) };
     }
+    this.timeoutHeaderValue = String(this.timeoutMs);
   }
 
   /** Full match of this route against the request (path, headers, query parameters). */

@@ -35,6 +35,7 @@ class SslRedirectRoute implements CompiledRoute {
   readonly autoHostRewrite = false;
   readonly hostRewriteHeader = null;
   readonly timeoutMs = 0;
+  readonly timeoutHeaderValue = '0';
   readonly idleTimeoutMs = undefined;
   readonly clusterNotFoundStatus = 503;
   readonly requestHeaders = kNoMutation;

@@ -57,6 +57,8 @@ export interface CompiledRoute {
   readonly hostRewriteHeader: string | null;
   /** RouteAction.timeout in ms; default 15000; 0 = disabled. */
   readonly timeoutMs: number;
+  /** `String(timeoutMs)`, the x-envoy-expected-rq-timeout-ms value (built once per config). */
+  readonly timeoutHeaderValue: string;
   /** RouteAction.idle_timeout in ms, or undefined when unset. */
   readonly idleTimeoutMs: number | undefined;
   /** HTTP status for a cluster that does not exist (RouteAction.cluster_not_found_response_code): 503 or 404. */

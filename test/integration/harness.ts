@@ -283,7 +283,7 @@ export function seedStaticFixed(upstreamPorts: number[], opts: { listenerPort?: 
 }
 
 /** Polls `fn` until it returns truthy or `ms` pass. */
-export async function waitFor<T>(fn: () => T | Promise<T>, ms = 5000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(fn: () => T | undefined | null | false | Promise<T | undefined | null | false>, ms = 5000, what = 'condition'): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

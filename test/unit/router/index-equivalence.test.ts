@@ -8,18 +8,8 @@ import assert from 'node:assert/strict';
 import type { Route } from '../../../src/config/model';
 import { regexLiteralPrefix } from '../../../src/router/route-index';
 import { req, table } from './helpers';
+import { seededRandom as rng } from '../seeded-random';
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEGS = ['a', 'b', 'ab', 'A', 'api', 'v1'];
 

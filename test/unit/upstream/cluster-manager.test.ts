@@ -6,9 +6,8 @@ import { computePriorityLoad, groupByPriority } from '../../../src/upstream/clus
 import { Host } from '../../../src/upstream/cluster/host';
 import { xxhash64 } from '../../../src/native';
 import { cla, ep, seededRandom, staticCluster, tally } from './helpers';
-import { xxh64 } from './xxh64';
 
-const OPTS = { seed: 0, random: seededRandom(7), xxhash64: xxh64 };
+const OPTS = { seed: 0, random: seededRandom(7), xxhash64 };
 
 test('cluster settings: Envoy defaults', () => {
   const cm = new ClusterManager([staticCluster('a', [ep('127.0.0.1', 8080)])], {}, OPTS);

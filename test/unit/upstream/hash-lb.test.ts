@@ -6,9 +6,9 @@ import { maglev, MaglevTable } from '../../../src/upstream/lb/maglev';
 import { ringHash as ring, Ring } from '../../../src/upstream/lb/ring-hash';
 import type { HostPicker, LbFactory } from '../../../src/upstream/lb/types';
 import { nHosts, opts } from './helpers';
-import { xxh64 } from './xxh64';
+import { xxhash64 } from '../../../src/native';
 
-const keys = Array.from({ length: 10000 }, (_, i) => xxh64(`request-${i}`));
+const keys = Array.from({ length: 10000 }, (_, i) => xxhash64(`request-${i}`));
 
 function assignments(p: HostPicker): string[] {
   return keys.map((hash) => p.chooseHost({ hash })!.key);
@@ -76,7 +76,7 @@ test('ring hash: ring size follows minimum_ring_size and host weights', () => {
   assert.equal(r.hosts.filter((h) => h.address === '10.0.0.2').length, 8);
   // Entries are xxHash64("<ip:port>_<i>") sorted ascending.
   const expected = ['10.0.0.1:80_0', '10.0.0.1:80_1', '10.0.0.1:80_2', '10.0.0.1:80_3']
-    .map((k) => xxh64(k));
+    .map((k) => xxhash64(k));
   const got = [];
   for (let i = 0; i < r.hosts.length; i++) {
     if (r.hosts[i].address === '10.0.0.1') got.push((BigInt(r.hi[i]) << 32n) | BigInt(r.lo[i]));

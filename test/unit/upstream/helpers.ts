@@ -2,19 +2,9 @@
 import type { Cluster, ClusterLoadAssignment, LbEndpoint } from '../../../src/config/model';
 import { Host } from '../../../src/upstream/cluster/host';
 import type { LbBuildOptions } from '../../../src/upstream/lb/types';
-import { xxh64 } from './xxh64';
-
-/** Deterministic [0,1) source (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { xxhash64 } from '../../../src/native';
+import { seededRandom } from '../seeded-random';
+export { seededRandom };
 
 /** Hosts 10.0.0.1:80 ... with the given weights. */
 export function hosts(...weights: number[]): Host[] {
@@ -28,7 +18,7 @@ export function nHosts(n: number): Host[] {
 
 /** Build options with seed 0 and a seeded random. */
 export function opts(over: Partial<LbBuildOptions> = {}): LbBuildOptions {
-  return { seed: 0, random: seededRandom(42), xxhash64: xxh64, ...over };
+  return { seed: 0, random: seededRandom(42), xxhash64, ...over };
 }
 
 /** Counts picks per host key. */

@@ -7,6 +7,7 @@ import { snapshotFromBootstrap, TYPE_URLS } from '../../../src/config';
 import type { Bootstrap, ClusterLoadAssignment, ConfigSnapshot } from '../../../src/config/model';
 import { startDynamicConfig } from '../../../src/server/dynamic-config';
 import { XdsServer } from '../../../src/xds/xds-server';
+import { waitFor as until } from '../../integration/harness';
 
 const cla = (name: string, ...ports: number[]) => ({
   cluster_name: name,
@@ -26,16 +27,6 @@ function adsBootstrap(port: number, extra: Partial<NonNullable<Bootstrap['dynami
       clusters: [{ name: 'xds', type: 'STATIC', load_assignment: cla('xds', port) as ClusterLoadAssignment }],
     },
   };
-}
-
-async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 test('CDS clusters warm on their EDS; endpoint-only changes use publishEndpoints, others a new snapshot version', async () => {

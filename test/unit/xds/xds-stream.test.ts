@@ -4,21 +4,12 @@ import { TYPE_URLS } from '../../../src/config';
 import { XdsClient } from '../../../src/xds/xds-client';
 import { XdsServer, type RecordedRequest } from '../../../src/xds/xds-server';
 import type { TypeWatch } from '../../../src/xds/grpc-stream';
+import { waitFor as until } from '../../integration/harness';
 
 const cla = (name: string, port: number) => ({
   cluster_name: name,
   endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } } }] }],
 });
-
-async function until<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 function edsWatch(names: string[], reject: (r: unknown[]) => string | null = () => null) {
   const got: Array<{ version: string; resources: unknown[] }> = [];

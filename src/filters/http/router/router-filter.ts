@@ -27,16 +27,6 @@ export interface RouterConfig {
 
 const EMPTY = Buffer.alloc(0);
 
-let lastTimeoutMs = -1;
-let lastTimeoutValue = '';
-/** `String(ms)` for x-envoy-expected-rq-timeout-ms, remembered (routes share a few timeouts). */
-function timeoutHeaderValue(ms: number): string {
-  if (ms !== lastTimeoutMs) {
-    lastTimeoutMs = ms;
-    lastTimeoutValue = String(ms);
-  }
-  return lastTimeoutValue;
-}
 const RETRY_ONCE = 1;
 
 /** One request's router instance. */
@@ -168,7 +158,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
     if (authority !== head.authority) headers.push('x-forwarded-host', head.authority);
     if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, this.headerContext(head));
-    if (route.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', timeoutHeaderValue(route.timeoutMs));
+    if (route.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', route.timeoutHeaderValue);
     let extra: string[] | undefined;
     if (this.cb.requestChunked) {
       this.chunked = true;
