@@ -73,6 +73,8 @@ export class DownstreamConnection implements Http1Handler {
     this.localAddress = stripV4Mapped(socket.localAddress ?? '');
     this.localPort = socket.localPort ?? 0;
     socket.setNoDelay(true);
+    // Sockets the listener accepted itself read through `onread` (common/socket-reads.ts) and call
+    // onData directly; the one libuv accepted (net.Server) emits 'data'.
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: Error) => {
@@ -94,7 +96,8 @@ export class DownstreamConnection implements Http1Handler {
 
   // ---- socket events --------------------------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  /** @internal Bytes read from the downstream socket. */
+  onData(chunk: Buffer): void {
     if (this.tunnel) {
       this.tunnel.onDownstreamData(chunk);
       return;

@@ -10,6 +10,7 @@
 import * as net from 'node:net';
 import { ConfigError } from '../common/errors';
 import { logger } from '../common/logger';
+import { socketReads, type SocketOptsWithReads } from '../common/socket-reads';
 import type { FilterChain, HttpConnectionManager, Listener } from '../config/model';
 import type { RouteConfigProviders } from '../http/rds-providers';
 import { DownstreamConnection } from '../http/connection-manager';
@@ -171,24 +172,28 @@ class ActiveListener {
         break;
       }
       if (cfd < 0) break;
-      this.onConnection(new net.Socket({ fd: cfd, readable: true, writable: true }));
+      let conn: DownstreamConnection | null = null;
+      const opts: SocketOptsWithReads = { fd: cfd, readable: true, writable: true, onread: socketReads((d) => conn?.onData(d)) };
+      const socket = new net.Socket(opts);
+      conn = this.onConnection(socket);
     }
     if (n > 1) log.debug(`listener ${this.config.name}: accepted ${n} connections in one socket event`);
   }
 
-  private onConnection(socket: net.Socket): void {
+  /** @returns the connection, or null when the socket was refused (draining, no filter chain). */
+  private onConnection(socket: net.Socket): DownstreamConnection | null {
     const cfg = this.config;
     cfg.stats.downstream_cx_total.inc();
     cfg.stats.downstream_cx_active.inc();
     if (this.draining) {
       socket.destroy();
-      return;
+      return null;
     }
     const chain = selectChain(cfg, socket);
     if (chain === null) {
       cfg.stats.no_filter_chain_match?.inc();
       socket.destroy();
-      return;
+      return null;
     }
     const c = new DownstreamConnection(socket, chain.hcm, (closed) => {
       this.connections.delete(closed);
@@ -197,6 +202,7 @@ class ActiveListener {
       this.onConnectionGone();
     });
     this.connections.add(c);
+    return c;
   }
 
   private drainResolve: (() => void) | null = null;

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../../codec/http1/parser';
 import { UpstreamErrors, type AttacheError } from '../../common/errors';
 import { logger } from '../../common/logger';
+import { socketReads } from '../../common/socket-reads';
 
 const log = logger('pool');
 
@@ -80,7 +81,6 @@ export class UpstreamConnection implements Http1Handler {
     this.parser = new Http1Parser(ParserKind.Response, this);
     socket.setNoDelay(true);
     socket.on('connect', () => this.onConnect());
-    socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('end', () => this.onEnd());
     socket.on('error', (e: Error) => this.onError(e));
     socket.on('close', () => this.onClose());
@@ -186,7 +186,8 @@ export class UpstreamConnection implements Http1Handler {
     this.pool.onConnectFailed(this, err);
   }
 
-  private onData(d: Buffer): void {
+  /** @internal Bytes read from the socket (see Http1ConnPool.connect: the socket's `onread`). */
+  onData(d: Buffer): void {
     if (this.tunnel) {
       this.handler?.onUpstreamTunnelData?.(d);
       return;
@@ -396,8 +397,9 @@ export class Http1ConnPool {
     this.connecting++;
     this.cluster.stats.cxTotal();
     this.cluster.stats.cxActive(1);
-    const socket = net.connect({ host: this.address, port: this.port });
-    new UpstreamConnection(this, socket);
+    let conn: UpstreamConnection | null = null;
+    const socket = net.connect({ host: this.address, port: this.port, onread: socketReads((d) => conn!.onData(d)) });
+    conn = new UpstreamConnection(this, socket);
   }
 
   /** @internal */
