@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { probeStart, type StartProbe } from './lib/attache-probes';
+import { probeStart, SETTLED_MS, type StartProbe } from './lib/attache-probes';
 import { sampleRss, treeCpuMicros } from './lib/procstat';
 import { allProxies, ROOT, snapshotAttache, type ProxyDef } from './lib/proxies';
 import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInfo } from './lib/report';
@@ -41,8 +41,6 @@ const SCENARIOS: Scenario[] = [
   { name: 'conns1000', title: '13-byte body, 1,000 connections', path: '/', connections: 1000 },
 ];
 
-/** When the settled idle RSS is read: after V8's memory reducer (~8 s) and attache's idle malloc_trim (5-10 s). */
-const SETTLED_MS = 12_000;
 
 const t0 = Date.now();
 function progress(msg: string): void {
@@ -215,7 +213,7 @@ async function main(): Promise<void> {
         [1, '1', 10_000, 1_000],
       ];
       for (const [c, cpus, routes, clusters] of plan) {
-        // The 10,000-route startup probe and the settled idle RSS (12 s after the request) run in
+        // The 10,000-route startup probe and the settled idle RSS (SETTLED_MS after the request) run in
         // the first round only: they keep the whole run near 10 minutes.
         if (routes > 1 && round > 1) continue;
         try {

@@ -7,6 +7,14 @@ import { attacheArgs, ATTACHE_READY } from './proxies';
 import { treeRssKiB } from './procstat';
 import { spawnPinned, stopChild, tail } from './upstream';
 
+/**
+ * When the settled idle RSS is read, ms after the request. V8's memory reducer shrinks each
+ * worker's heap ~8 s after its last GC, so the drop lands anywhere from 8 to ~15 s after the
+ * request (measured at --concurrency 2: 83 MiB until 8 s, 70 MiB from 10 s in one start, still
+ * 80 MiB at 12 s in two others); attache's idle malloc_trim runs 5-10 s after it. 20 s is past both.
+ */
+export const SETTLED_MS = 20_000;
+
 /** One GET to 127.0.0.1:port/ with a fresh connection; resolves with the status (0 on error). */
 export function getOnce(port: number, path = '/'): Promise<number> {
   return new Promise((resolve) => {

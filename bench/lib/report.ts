@@ -5,7 +5,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { StartProbe } from './attache-probes';
+import { SETTLED_MS, type StartProbe } from './attache-probes';
 
 /** One measured wrk run through one proxy. */
 export interface Sample {
@@ -156,14 +156,14 @@ export function targets(rep: BenchReport): Array<{ target: string; measured: str
   out.push({ target: 'attache-c1 p99 ≤ 1.5× nginx p99 (13 B)', measured: `${fmt(a?.p99, 2)} ms vs ${fmt(n?.p99, 2)} ms = ${fmt(p99r, 2)}×`, pass: Number.isFinite(p99r) ? p99r <= 1.5 : null });
   const attErr = rows.filter((r) => r.proxy.startsWith('attache')).reduce((s, r) => s + r.errors, 0);
   out.push({ target: 'attache: zero errors (all scenarios)', measured: `${attErr}`, pass: rows.some((r) => r.proxy.startsWith('attache')) ? attErr === 0 : null });
-  // Idle RSS: the settled reading (12 s without traffic) when measured, else the 1.5 s one.
+  // Idle RSS: the settled reading (SETTLED_MS without traffic) when measured, else the 1.5 s one.
   const settled = rep.probes.some((p) => p.settledRssKiB !== undefined);
   const idle = (c: number): number =>
     median(rep.probes.filter((p) => p.routes === 1 && p.clusters === 1 && p.concurrency === c && (!settled || p.settledRssKiB !== undefined)).map((p) => (settled ? p.settledRssKiB! : p.idleRssKiB) / 1024));
   const i1 = idle(1);
   const i2 = idle(2);
   const i4 = idle(4);
-  const when = settled ? ' (settled, 12 s idle)' : ' (1.5 s after a request)';
+  const when = settled ? ` (settled, ${SETTLED_MS / 1000} s idle)` : ' (1.5 s after a request)';
   out.push({ target: 'idle RSS at --concurrency 2 ≤ 80 MiB', measured: `${fmt(i2)} MiB${when}`, pass: Number.isFinite(i2) ? i2 <= 80 : null });
   const perWorker = Number.isFinite(i4) ? (i4 - i1) / 3 : i2 - i1;
   out.push({ target: 'each extra worker ≤ 15 MiB', measured: `${fmt(perWorker)} MiB${Number.isFinite(i4) ? ' ((c4 − c1) / 3)' : ''}${when}`, pass: Number.isFinite(perWorker) ? perWorker <= 15 : null });
@@ -192,7 +192,7 @@ export function renderMarkdown(rep: BenchReport): string {
   }
   if (rep.probes.length > 0) {
     L.push('## attache memory and startup', '');
-    L.push('| --concurrency | routes | clusters | RSS MiB 1.5 s after a request | idle RSS MiB after 12 s | spawn → ready line ms | spawn → first 200 ms |');
+    L.push(`| --concurrency | routes | clusters | RSS MiB 1.5 s after a request | idle RSS MiB after ${SETTLED_MS / 1000} s | spawn → ready line ms | spawn → first 200 ms |`);
     L.push('|---:|---:|---:|---:|---:|---:|---:|');
     const keys = [...new Set(rep.probes.map((p) => `${p.concurrency}/${p.routes}/${p.clusters}`))];
     for (const k of keys) {
