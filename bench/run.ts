@@ -16,7 +16,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { probeStart, SETTLED_MS, type StartProbe } from './lib/attache-probes';
+import { probeStartPending, SETTLED_MS, type StartProbe } from './lib/attache-probes';
 import { sampleRss, treeCpuMicros } from './lib/procstat';
 import { allProxies, ROOT, snapshotAttache, type ProxyDef } from './lib/proxies';
 import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInfo } from './lib/report';
@@ -77,6 +77,8 @@ function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; p
   const xds = only.length === 0 || only.includes('xds');
   const extra = (n: string): boolean => n === 'observability' || n === 'xds';
   if (only.length > 0 && only.every(extra)) return { proxies: [], scenarios: [], probes: false, observability, xds };
+  // `--only probes` (with or without the extras): the probes alone, no side-by-side runs.
+  if (only.length > 0 && only.every((n) => n === 'probes' || extra(n))) return { proxies: [], scenarios: [], probes: true, observability, xds };
   only = only.filter((n) => !extra(n));
   const all = allProxies();
   const scenarioNames = new Set(SCENARIOS.map((s) => s.name));
@@ -212,13 +214,27 @@ async function main(): Promise<void> {
         [4, '0,1', 1, 1],
         [1, '1', 10_000, 1_000],
       ];
+      // Probes that read the settled RSS stay up, idle, while the next ones start: their 20 s
+      // waits overlap (attache idle costs nothing the next probe's start-up would notice).
+      const settling: Array<{ c: number; routes: number; clusters: number; pending: Promise<StartProbe> }> = [];
       for (const [c, cpus, routes, clusters] of plan) {
-        // The 10,000-route startup probe and the settled idle RSS (SETTLED_MS after the request) run in
-        // the first round only: they keep the whole run near 10 minutes.
+        // The 10,000-route startup probe and the settled idle RSS (SETTLED_MS after the request) run
+        // in the first round only: they keep the whole run near 10 minutes.
         if (routes > 1 && round > 1) continue;
+        const settledMs = round === 1 && routes === 1 && !cli.quick ? SETTLED_MS : 0;
         try {
-          const settledMs = round === 1 && routes === 1 && !cli.quick ? SETTLED_MS : 0;
-          const pr = await probeStart(upstream.port, c, cpus, routes, clusters, cli.quick ? 500 : 1500, 120_000, settledMs);
+          const p = await probeStartPending(upstream.port, c, cpus, routes, clusters, cli.quick ? 500 : 1500, 120_000, settledMs);
+          const pending = p.settle();
+          pending.catch(() => {}); // awaited (and reported) below; not an unhandled rejection meanwhile
+          settling.push({ c, routes, clusters, pending });
+        } catch (err) {
+          failures.push(`round ${round} probe c${c} ${routes} routes: ${(err as Error).message}`);
+          progress(`probe c${c} FAILED: ${(err as Error).message.slice(0, 300)}`);
+        }
+      }
+      for (const { c, routes, clusters, pending } of settling) {
+        try {
+          const pr = await pending;
           probeResults.push(pr);
           const settled = pr.settledRssKiB !== undefined ? `, ${(pr.settledRssKiB / 1024).toFixed(1)} MiB after ${SETTLED_MS / 1000} s` : '';
           progress(`round ${round} probe attache --concurrency ${c}, ${routes} routes, ${clusters} clusters: RSS ${(pr.idleRssKiB / 1024).toFixed(1)} MiB 1.5 s after a request${settled}, first 200 after ${pr.firstOkMs.toFixed(0)} ms`);

@@ -45,16 +45,30 @@ export interface StartProbe {
   settledRssKiB?: number;
 }
 
+/** A started probe: its startup figures now, the settled RSS later. */
+export interface PendingProbe {
+  /** Startup times and the RSS `idleMs` after the first 200. */
+  readonly probe: StartProbe;
+  /**
+   * Waits until `settledMs` after the first 200 (no wait when 0 or already past), reads the RSS
+   * again when `settledMs` > 0, and stops attache.
+   */
+  settle(): Promise<StartProbe>;
+}
+
 /**
- * Starts attache, waits for its startup line, polls `/` until a 200 arrives, idles `idleMs`,
- * reads RSS (and again at `settledMs` when given) and stops it. @throws if it does not serve within `timeoutMs`.
+ * Starts attache, waits for its startup line, polls `/` until a 200 arrives, idles `idleMs` and
+ * reads RSS. attache keeps running (idle) until `settle()`, so several probes can settle at once.
+ * @throws if it does not serve within `timeoutMs` (attache is stopped then).
  */
-export async function probeStart(upstreamPort: number, concurrency: number, cpus: string, routes = 1, clusters = 1, idleMs = 1500, timeoutMs = 120_000, settledMs = 0): Promise<StartProbe> {
+export async function probeStartPending(upstreamPort: number, concurrency: number, cpus: string, routes = 1, clusters = 1, idleMs = 1500, timeoutMs = 120_000, settledMs = 0): Promise<PendingProbe> {
   const args = attacheArgs({ upstreamPort, routes, clusters }, concurrency);
   const t0 = performance.now();
   const child = spawnPinned(cpus, process.execPath, args);
   child.stdout?.resume();
   const errTail = tail(child.stderr);
+  let probe: StartProbe;
+  let okAt: number;
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let buf = '';
@@ -78,13 +92,30 @@ export async function probeStart(upstreamPort: number, concurrency: number, cpus
       if (Date.now() > deadline) throw new Error(`no 200 within ${timeoutMs} ms: ${errTail()}`);
       await new Promise((r) => setTimeout(r, 5));
     }
-    const firstOkMs = performance.now() - t0;
+    okAt = performance.now();
+    const firstOkMs = okAt - t0;
     await new Promise((r) => setTimeout(r, idleMs));
-    const idleRssKiB = treeRssKiB(child.pid!);
-    if (settledMs <= idleMs) return { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB };
-    await new Promise((r) => setTimeout(r, settledMs - idleMs));
-    return { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB, settledRssKiB: treeRssKiB(child.pid!) };
-  } finally {
+    probe = { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB: treeRssKiB(child.pid!) };
+  } catch (err) {
     await stopChild(child);
+    throw err;
   }
+  return {
+    probe,
+    async settle(): Promise<StartProbe> {
+      try {
+        if (settledMs <= idleMs) return probe;
+        const left = okAt + settledMs - performance.now();
+        if (left > 0) await new Promise((r) => setTimeout(r, left));
+        return { ...probe, settledRssKiB: treeRssKiB(child.pid!) };
+      } finally {
+        await stopChild(child);
+      }
+    },
+  };
+}
+
+/** {@link probeStartPending} then settle(): one probe from start to stop. */
+export async function probeStart(upstreamPort: number, concurrency: number, cpus: string, routes = 1, clusters = 1, idleMs = 1500, timeoutMs = 120_000, settledMs = 0): Promise<StartProbe> {
+  return (await probeStartPending(upstreamPort, concurrency, cpus, routes, clusters, idleMs, timeoutMs, settledMs)).settle();
 }
