@@ -332,7 +332,7 @@ export class DownstreamConnection implements Http1Handler {
     if (te !== undefined && hasToken(te, 'trailers')) headers.push('te', 'trailers');
     if (hasBody && contentLength === undefined) stream.requestChunked = true;
     // The stream's start time was just read: the idle timer starts from it (no second clock read).
-    if (cfg.streamIdleTimeoutMs > 0) (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).arm(cfg.streamIdleTimeoutMs, stream.streamInfo.startMono);
+    this.touchStream(stream.streamInfo.startMono);
     stream.upgradeType = upgradeType;
     stream.start();
   }
@@ -372,11 +372,16 @@ export class DownstreamConnection implements Http1Handler {
 
   private idleTimer: CoarseTimer | null = null;
 
-  /** Activity on the stream in flight: the idle timeout starts again. */
-  private touchStream(): void {
+  /**
+   * Activity on the stream in flight: the idle timeout starts again.
+   * @param startedAt `performance.now()` of a new stream's start: the timer is armed from it.
+   */
+  private touchStream(startedAt?: number): void {
     const ms = this.config.streamIdleTimeoutMs;
     if (ms <= 0) return;
-    (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).touch(ms);
+    const t = (this.idleTimer ??= new CoarseTimer(onStreamIdle, this));
+    if (startedAt === undefined) t.touch(ms);
+    else t.arm(ms, startedAt);
   }
 
   /** @internal The stream saw no activity for stream_idle_timeout: 408 (flag SI), or a reset once the response started. */
@@ -622,8 +627,6 @@ function flushHeadTick(c: DownstreamConnection): void {
 }
 
 const UPGRADE_KEEP: ReadonlySet<string> = new Set(['keep-alive', 'proxy-connection', 'transfer-encoding']);
-
-
 
 function stripV4Mapped(a: string): string {
   return a.startsWith('::ffff:') ? a.slice(7) : a;

@@ -85,7 +85,6 @@ export function hasToken(value: string | undefined, token: string): boolean {
   return false;
 }
 
-
 /** Hop-by-hop response headers removed before forwarding to downstream. */
 export const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade',

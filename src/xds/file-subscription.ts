@@ -9,8 +9,7 @@
  * A file that fails to parse or validate is rejected and the last good config kept (there is no
  * control plane to NACK to: the error is logged and kept for /config_dump).
  */
-import { readFile } from 'node:fs/promises';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'node:fs';
 import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -25,6 +24,11 @@ const DEBOUNCE_MS = 30;
 
 /** Poll period of the file's identity (inode, size, mtime) through symlinks, ms. */
 const POLL_MS = 500;
+
+/** What the path resolves to, for change detection: inode, size and mtime. */
+function identity(st: { ino: number; size: number; mtimeMs: number }): string {
+  return `${st.ino}:${st.size}:${st.mtimeMs}`;
+}
 
 /** One watched file feeding one type watch. */
 export class FileSubscription {
@@ -55,8 +59,7 @@ export class FileSubscription {
   /** Reloads when what the path resolves to changed (symlink swap, in-place write, replace). */
   private async checkIdentity(): Promise<void> {
     try {
-      const st = await stat(this.file);
-      if (`${st.ino}:${st.size}:${st.mtimeMs}` !== this.lastId) this.schedule();
+      if (identity(await stat(this.file)) !== this.lastId) this.schedule();
     } catch {
       /* missing for now: the next poll or event will see it */
     }
@@ -88,8 +91,7 @@ export class FileSubscription {
     let text: string;
     try {
       // The identity is taken before the read: a change after it shows at the next poll.
-      const st = await stat(this.file);
-      this.lastId = `${st.ino}:${st.size}:${st.mtimeMs}`;
+      this.lastId = identity(await stat(this.file));
       text = await readFile(this.file, 'utf8');
     } catch (e) {
       log.warn(`filesystem subscription ${this.file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);

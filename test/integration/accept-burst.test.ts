@@ -56,29 +56,33 @@ after(async () => {
   sink.close();
 });
 
+/** Collects what arrives on `s` until `count` whole responses are in, then closes it: "status body" each. */
+function responsesOn(s: net.Socket, count: number): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    let buf = Buffer.alloc(0);
+    s.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      const rs = parseResponses(buf);
+      if (rs.length === count) {
+        s.destroy();
+        resolve(rs.map((r) => `${r.status} ${r.body.toString()}`));
+      }
+    });
+    s.on('error', reject);
+  });
+}
+
 /** Opens `n` connections at once, then sends two requests on each (keep-alive). */
 async function burst(n: number): Promise<string[]> {
   const socks = Array.from({ length: n }, () => net.connect(proxy.port, '127.0.0.1'));
   await Promise.all(socks.map((s) => once(s, 'connect')));
-  const bodies = await Promise.all(
-    socks.map(
-      (s) =>
-        new Promise<string>((resolve, reject) => {
-          let buf = Buffer.alloc(0);
-          s.on('data', (d: Buffer) => {
-            buf = Buffer.concat([buf, d]);
-            const rs = parseResponses(buf);
-            if (rs.length === 2) {
-              s.destroy();
-              resolve(rs.map((r) => `${r.status} ${r.body.toString()}`).join('|'));
-            }
-          });
-          s.on('error', reject);
-          s.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n');
-        }),
-    ),
+  return Promise.all(
+    socks.map((s) => {
+      const answered = responsesOn(s, 2);
+      s.write('GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n');
+      return answered.then((rs) => rs.join('|'));
+    }),
   );
-  return bodies;
 }
 
 test('a burst of 200 connections: every one served, several accepted in one socket event', { skip }, async () => {
@@ -105,26 +109,15 @@ test('uploads on connections accepted in a burst: flow-controlled, every byte in
   const socks = Array.from({ length: N }, () => net.connect(proxy.port, '127.0.0.1'));
   await Promise.all(socks.map((s) => once(s, 'connect')));
   const answers = await Promise.all(
-    socks.map(
-      (s, i) =>
-        new Promise<{ got: string; want: string }>((resolve, reject) => {
-          const body = Buffer.alloc(SIZE, i + 1);
-          for (let k = 0; k < SIZE; k += 4096) body.writeUInt32BE(k ^ (i << 24), k); // not uniform
-          const want = `${SIZE} ${createHash('sha256').update(body).digest('hex')}`;
-          let buf = Buffer.alloc(0);
-          s.on('data', (d: Buffer) => {
-            buf = Buffer.concat([buf, d]);
-            const rs = parseResponses(buf);
-            if (rs.length === 1) {
-              s.destroy();
-              resolve({ got: `${rs[0].status} ${rs[0].body.toString()}`, want: `200 ${want}` });
-            }
-          });
-          s.on('error', reject);
-          s.write(`POST /upload/${i} HTTP/1.1\r\nHost: x\r\nContent-Length: ${SIZE}\r\n\r\n`);
-          s.write(body);
-        }),
-    ),
+    socks.map(async (s, i) => {
+      const body = Buffer.alloc(SIZE, i + 1);
+      for (let k = 0; k < SIZE; k += 4096) body.writeUInt32BE(k ^ (i << 24), k); // not uniform
+      const want = `200 ${SIZE} ${createHash('sha256').update(body).digest('hex')}`;
+      const answered = responsesOn(s, 1);
+      s.write(`POST /upload/${i} HTTP/1.1\r\nHost: x\r\nContent-Length: ${SIZE}\r\n\r\n`);
+      s.write(body);
+      return { got: (await answered)[0], want };
+    }),
   );
   clearInterval(sampler);
   for (const a of answers) assert.equal(a.got, a.want);

@@ -9,7 +9,6 @@
  * config validated at load time.
  */
 
-
 /** Characters that must never reach the wire inside a header value or the request target. */
 const kForbidden = /[\r\n\0]/;
 

@@ -26,7 +26,6 @@ export interface RouterConfig {
 }
 
 const EMPTY = Buffer.alloc(0);
-
 const RETRY_ONCE = 1;
 
 /** One request's router instance. */
