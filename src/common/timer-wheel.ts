@@ -45,6 +45,14 @@ export class CoarseTimer {
 
 let now = performance.now();
 const active: CoarseTimer[] = [];
+
+/**
+ * The shared clock without a clock read (`performance.now()` ms as of the last tick or arm): at
+ * most TICK_MS old while any timer is armed. For timestamps that only feed coarse timeouts.
+ */
+export function coarseNow(): number {
+  return now;
+}
 let handle: NodeJS.Timeout | null = null;
 
 function add(t: CoarseTimer): void {

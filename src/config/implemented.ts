@@ -63,7 +63,6 @@ const I: Readonly<Record<string, readonly string[]>> = {
     'hash_policy',
   ],
   'envoy.config.route.v3.RouteAction.UpgradeConfig': ['upgrade_type', 'enabled'],
-  'envoy.config.route.v3.RetryPolicy': ['retry_on', 'num_retries', 'per_try_timeout'],
   'envoy.config.route.v3.RouteAction.HashPolicy': ['header', 'connection_properties', 'query_parameter', 'cookie', 'terminal'],
   'envoy.config.route.v3.WeightedCluster': ['clusters', 'total_weight'],
   'envoy.config.route.v3.WeightedCluster.ClusterWeight': [

@@ -284,6 +284,10 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     return !this.conn.socket.writableNeedDrain;
   }
 
+  setStreamIdleTimeout(ms: number): void {
+    this.conn.setStreamIdleTimeout(ms);
+  }
+
   resetStream(reason: string): void {
     this.streamInfo.setResponseFlag('LR');
     this.conn.closeAfterResponse = true;

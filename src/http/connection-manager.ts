@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger } from '../common/logger';
-import { CoarseTimer } from '../common/timer-wheel';
+import { CoarseTimer, coarseNow } from '../common/timer-wheel';
 import { hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
@@ -92,6 +92,11 @@ export class DownstreamConnection implements Http1Handler {
     config.stats.downstream_cx_total.inc();
     config.stats.downstream_cx_active.inc();
     config.stats.downstream_cx_http1_total.inc();
+    if (config.idleTimeoutMs > 0) {
+      const t = (this.cxIdleTimer = new CoarseTimer(onConnectionIdle, this));
+      t.arm(config.idleTimeoutMs);
+      this.idleSince = t.armedAt;
+    }
   }
 
   // ---- socket events --------------------------------------------------------------------------
@@ -123,7 +128,12 @@ export class DownstreamConnection implements Http1Handler {
     this.inExecute = true;
     const st = this.parser.execute(chunk);
     this.inExecute = false;
-    if (st === ExecStatus.Ok) return;
+    if (st === ExecStatus.Ok) {
+      // A request head cut by the end of the read: its stream exists for Envoy from the first
+      // byte, so stream_idle_timeout runs from here (a slow head is not re-armed by each piece).
+      if (this.stream === null && !this.parser.idle) this.armHeadTimeout();
+      return;
+    }
     if (st === ExecStatus.Paused) {
       const rest = chunk.subarray(this.parser.consumed);
       if (rest.length > 0) this.pending = this.pending ? Buffer.concat([rest, this.pending]) : rest;
@@ -172,10 +182,18 @@ export class DownstreamConnection implements Http1Handler {
       return;
     }
     // No stream yet (head did not parse): answer directly.
-    const stream = new ActiveStream(this, { method: 'GET', path: '/', authority: '', scheme: 'http', versionMinor: 1, headers: [] }, true);
+    this.headlessStream().sendLocalReply(status, body, 'DPE');
+  }
+
+  /**
+   * A stream for a reply to a request whose head never completed (codec error, head timeout): no
+   * method or path, so the access log shows `"- - HTTP/1.1"` as Envoy's does.
+   */
+  private headlessStream(): ActiveStream {
+    const stream = new ActiveStream(this, { method: '', path: '', authority: '', scheme: 'http', versionMinor: 1, headers: [] }, true);
     this.stream = stream;
     stream.requestComplete = true;
-    stream.sendLocalReply(status, body, 'DPE');
+    return stream;
   }
 
   private onEnd(): void {
@@ -197,6 +215,7 @@ export class DownstreamConnection implements Http1Handler {
     if (this.closed) return;
     this.closed = true;
     this.idleTimer?.disarm();
+    this.cxIdleTimer?.disarm();
     this.config.stats.downstream_cx_active.dec();
     this.config.stats.downstream_cx_destroy.inc();
     const s = this.stream;
@@ -371,29 +390,96 @@ export class DownstreamConnection implements Http1Handler {
   // ---- stream idle timeout (HCM stream_idle_timeout, default 5 min) ---------------------------
 
   private idleTimer: CoarseTimer | null = null;
+  /** The stream in flight's idle timeout in ms: the HCM's, or its route's `idle_timeout`. */
+  private streamIdleMs = 0;
+
+  /**
+   * The route's `idle_timeout` (RouteAction.idle_timeout) replaces stream_idle_timeout for the
+   * stream in flight; 0 disables it. Restarts the timer from now.
+   */
+  setStreamIdleTimeout(ms: number): void {
+    this.streamIdleMs = ms;
+    if (ms <= 0) this.idleTimer?.disarm();
+    else (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).arm(ms);
+  }
 
   /**
    * Activity on the stream in flight: the idle timeout starts again.
    * @param startedAt `performance.now()` of a new stream's start: the timer is armed from it.
    */
   private touchStream(startedAt?: number): void {
-    const ms = this.config.streamIdleTimeoutMs;
+    if (startedAt !== undefined) this.streamIdleMs = this.config.streamIdleTimeoutMs;
+    const ms = this.streamIdleMs;
     if (ms <= 0) return;
     const t = (this.idleTimer ??= new CoarseTimer(onStreamIdle, this));
     if (startedAt === undefined) t.touch(ms);
     else t.arm(ms, startedAt);
   }
 
-  /** @internal The stream saw no activity for stream_idle_timeout: 408 (flag SI), or a reset once the response started. */
+  /** Arms stream_idle_timeout for a request head still arriving (once: later pieces do not re-arm it). */
+  private armHeadTimeout(): void {
+    const ms = this.config.streamIdleTimeoutMs;
+    if (ms <= 0) return;
+    const t = (this.idleTimer ??= new CoarseTimer(onStreamIdle, this));
+    if (t.index === -1) t.arm(ms);
+  }
+
+  /**
+   * @internal The stream saw no activity for stream_idle_timeout (flag SI): 504 `stream timeout`
+   * when the whole request was received, 408 (and close) while it was still arriving, as Envoy's
+   * Utility::maybeRequestTimeoutCode; a reset once the response started. A request head that never
+   * completed gets the 408 too.
+   */
   onStreamIdle(): void {
     const s = this.stream;
-    if (s === null || s.responseComplete) return;
+    if (s === null) {
+      if (!this.closed && !this.parser.idle && this.tunnel === null) this.onHeadTimeout();
+      return;
+    }
+    if (s.responseComplete) return;
     this.config.stats.downstream_rq_idle_timeout.inc();
-    this.closeAfterResponse = true;
     if (s.responseStarted) {
+      this.closeAfterResponse = true;
       s.streamInfo.setResponseFlag('SI');
       s.resetStream('stream idle timeout');
-    } else s.sendLocalReply(408, 'stream timeout', 'SI');
+      return;
+    }
+    if (!s.requestComplete) this.closeAfterResponse = true;
+    s.sendLocalReply(s.requestComplete ? 504 : 408, 'stream timeout', 'SI');
+  }
+
+  private onHeadTimeout(): void {
+    this.config.stats.downstream_rq_idle_timeout.inc();
+    this.closeAfterResponse = true;
+    this.headlessStream().sendLocalReply(408, 'stream timeout', 'SI');
+  }
+
+  // ---- connection idle timeout (common_http_protocol_options.idle_timeout, default 1 h) -------
+
+  private cxIdleTimer: CoarseTimer | null = null;
+  /** When the connection last became idle (coarse clock, ms). */
+  private idleSince = 0;
+
+  /**
+   * @internal The connection idle timer came due. It is armed once and checked here rather than
+   * re-armed per request: a request in flight (or one since) pushes the deadline on.
+   */
+  onConnectionIdle(): void {
+    if (this.closed) return;
+    const ms = this.config.idleTimeoutMs;
+    const t = this.cxIdleTimer!;
+    if (this.stream !== null || this.tunnel !== null || !this.parser.idle) {
+      t.arm(ms);
+      return;
+    }
+    const left = this.idleSince + ms - coarseNow();
+    if (left > 0) {
+      t.arm(left);
+      return;
+    }
+    this.config.stats.downstream_cx_idle_timeout.inc();
+    log.debug('downstream connection idle timeout');
+    this.socket.destroy();
   }
 
   // ---- stream/connection coordination ---------------------------------------------------------
@@ -417,6 +503,7 @@ export class DownstreamConnection implements Http1Handler {
     if (this.stream !== s) return;
     this.stream = null;
     this.idleTimer?.disarm();
+    this.idleSince = coarseNow();
     s.destroy();
     this.flushHead();
     if (this.closeAfterResponse || this.closed) {
@@ -514,6 +601,8 @@ export class DownstreamConnection implements Http1Handler {
     // re-synchronise on the unread body): say so, so the client sends nothing more on it.
     const s = this.stream;
     if (s !== null && !s.requestComplete && !s.headersOnly && s.upgradeType === null && status >= 200) this.closeAfterResponse = true;
+    // An upgrade request answered without 101: the connection ends after it (see execute()), say so.
+    if (s !== null && s.upgradeType !== null && status >= 200 && status !== 101) this.closeAfterResponse = true;
     if (this.closeAfterResponse && status !== 101) headers.push('connection', 'close');
     else if (versionMinor === 0) headers.push('connection', 'keep-alive');
     const head = encodeResponseHead(status, undefined, headers);
@@ -617,6 +706,10 @@ const EMPTY = Buffer.alloc(0);
 
 function onStreamIdle(c: unknown): void {
   (c as DownstreamConnection).onStreamIdle();
+}
+
+function onConnectionIdle(c: unknown): void {
+  (c as DownstreamConnection).onConnectionIdle();
 }
 
 /** Pipelined bytes buffered behind a request in flight before reads pause (bytes). */

@@ -51,6 +51,8 @@ export interface DecoderFilterCallbacks {
   readDisable(disable: boolean): void;
   /** Ends the stream abnormally (closes the downstream connection). */
   resetStream(reason: string): void;
+  /** Replaces the stream's idle timeout (route `idle_timeout`, ms; 0 disables); restarts it from now. */
+  setStreamIdleTimeout(ms: number): void;
   /** False while the downstream socket's write buffer is over its high watermark. */
   downstreamWritable(): boolean;
   /** Upgrade requested by the downstream (lowercased `Upgrade` value, e.g. `websocket`), or null. */

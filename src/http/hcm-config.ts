@@ -42,6 +42,11 @@ export interface HcmConfig {
   readonly mergeSlashes: boolean;
   /** `stream_idle_timeout` in ms (default 300000; 0 disables). */
   readonly streamIdleTimeoutMs: number;
+  /**
+   * `common_http_protocol_options.idle_timeout` in ms (default 3600000; 0 disables): a downstream
+   * connection with no request in flight for this long is closed (`downstream_cx_idle_timeout`).
+   */
+  readonly idleTimeoutMs: number;
   /** upgrade type (lowercase) → enabled, from `upgrade_configs`. */
   readonly upgrades: ReadonlyMap<string, boolean>;
   readonly accessLogs: ReadonlyArray<(s: ActiveStream) => void>;
@@ -116,6 +121,7 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
     normalizePath: hcm.normalize_path ?? false,
     mergeSlashes: hcm.merge_slashes ?? false,
     streamIdleTimeoutMs: durationMs(hcm.stream_idle_timeout, 300_000),
+    idleTimeoutMs: durationMs(hcm.common_http_protocol_options?.idle_timeout, 3_600_000),
     upgrades,
     accessLogs: compileAccessLogs(hcm.access_log ?? [], `${ctx.path}.access_log`),
     stats: httpConnManagerStats(ctx.services.stats, hcm.stat_prefix),

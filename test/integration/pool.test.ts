@@ -1,7 +1,7 @@
 /**
  * Upstream connection pools against raw TCP upstreams that misbehave on purpose: keep-alive reuse,
  * `Connection: close` honoured, the stale keep-alive race (the upstream closes an idle connection
- * as it is reused) retried once on a fresh connection, upstream resets mid-response, connect
+ * as it is reused) retried once on a fresh connection for idempotent methods, upstream resets mid-response, connect
  * timeout, and a slow upstream never mixing up another client's bytes.
  */
 import { test, after } from 'node:test';
@@ -107,6 +107,25 @@ test('a request with a body is not replayed: the stale-connection failure surfac
   const r = await httpGet(p.port, '/', { 'content-type': 'text/plain' }, 'POST', 'payload');
   assert.equal(r.status, 503);
   assert.match(r.body, /upstream connect error or disconnect\/reset before headers/);
+});
+
+test('a POST without a body is not replayed either (not idempotent): one copy reaches the upstream, the client gets 503 UC', async () => {
+  const posts: string[] = [];
+  const up = await rawUpstream((sock, req, _c, n) => {
+    if (req.startsWith('POST')) posts.push(req);
+    if (n === 0) sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+    else sock.destroy();
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port);
+  assert.equal((await httpGet(p.port, '/')).status, 200);
+  const r = await rawRequest(p.port, 'POST /charge HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n');
+  assert.equal(r.responses[0]?.status, 503);
+  assert.equal(posts.length, 1);
+  // A DELETE (idempotent) in the same situation is retried and succeeds.
+  assert.equal((await httpGet(p.port, '/warm')).status, 200);
+  const d = await rawRequest(p.port, 'DELETE /item HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(d.responses[0]?.status, 200);
 });
 
 test('upstream reset after the response started: the downstream connection is closed, not answered twice', async () => {

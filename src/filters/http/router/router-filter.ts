@@ -27,6 +27,8 @@ export interface RouterConfig {
 
 const EMPTY = Buffer.alloc(0);
 const RETRY_ONCE = 1;
+/** Methods whose request may be sent twice (RFC 9110 section 9.2.2). */
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** One request's router instance. */
 export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseHandler {
@@ -67,6 +69,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       return FilterHeadersStatus.StopIteration;
     }
     this.route = route;
+    if (route.idleTimeoutMs !== undefined) cb.setStreamIdleTimeout(route.idleTimeoutMs);
     if (route.kind === 'direct_response') {
       this.cfg.stats.rq_direct_response.inc();
       const d = route.directResponse!;
@@ -98,7 +101,9 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const t = cb.upgradeType;
     if (t !== null) {
       if (!route.upgradeAllowed(t, cb.upgradeEnabledByHcm(t))) {
-        cb.sendLocalReply(403, 'upgrade failed', undefined);
+        // Envoy's HCM: an empty 403, details upgrade_failed.
+        cb.streamInfo.responseCodeDetails = 'upgrade_failed';
+        cb.sendLocalReply(403, '', undefined);
         return FilterHeadersStatus.StopIteration;
       }
       this.upgrade = getHeader(head.headers, 'upgrade') ?? t;
@@ -297,7 +302,9 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
 
   onUpstreamHead(status: number, headers: string[], _keepAlive: boolean, upgrade: boolean): void {
     this.responseStarted = true;
-    this.disarmTimeout();
+    // The route timeout runs until the response is complete (RouteAction.timeout), except for a
+    // tunnel, which has no end to wait for.
+    if (upgrade) this.disarmTimeout();
     const info = this.cb.streamInfo;
     info.responseCodeDetails = 'via_upstream';
     info.upstreamHeadersMono = performance.now();
@@ -333,6 +340,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   }
 
   onUpstreamComplete(trailers: string[] | null): void {
+    this.disarmTimeout();
     // Release first: the pool may hand the connection to a waiting request right away.
     this.releaseConn(this.requestEndWritten || (this.requestEnded && !this.chunked && this.buffered === null));
     if (trailers !== null && trailers.length > 0) this.cb.encodeTrailers(trailers);
@@ -352,15 +360,20 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.detachConn();
     if (this.done) return;
     // A keep-alive connection the upstream closed just as we reused it: retry once on a fresh
-    // connection when no body byte was sent (the request can be replayed exactly).
-    if (beforeResponse && conn !== null && conn.reused && this.bodyBytesWritten === 0 && this.buffered === null && this.retriesLeft > 0 && this.upgrade === null) {
+    // connection when the request can be replayed exactly (no body byte sent) and safely (an
+    // idempotent method, RFC 9110 section 9.2.2: the upstream may have acted on the first copy).
+    if (beforeResponse && conn !== null && conn.reused && this.bodyBytesWritten === 0 && this.buffered === null && this.retriesLeft > 0 && this.upgrade === null && IDEMPOTENT.has(this.head!.method)) {
       this.retriesLeft--;
       this.rt!.stats.rqRetry();
       this.requestUpstream(true);
       return;
     }
     if (this.responseStarted) {
-      this.cb.streamInfo.setResponseFlag('UC');
+      // Envoy's onUpstreamAbort after the response started: no reply is possible, reset.
+      const flag = err.responseFlag ?? 'UC';
+      const info = this.cb.streamInfo;
+      info.responseCodeDetails = `upstream_reset_after_response_started{${flag === 'UPE' ? 'protocol_error' : 'connection_termination'}}`;
+      info.setResponseFlag(flag);
       this.cb.resetStream('upstream reset after response started');
       return;
     }
@@ -391,22 +404,36 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   }
 
   /** @internal */
+  /**
+   * The route timeout fired (RouteAction.timeout, counted from the end of the request until the
+   * response is complete; Envoy's Filter::onResponseTimeout): 504 `upstream request timeout`
+   * (flag UT) before the response started, a reset of the downstream stream after it (details
+   * `response_timeout`, as Envoy's onUpstreamAbort). Either way `upstream_rq_timeout` counts it.
+   * @internal
+   */
   onTimeout(): void {
     this.timer = null;
-    if (this.done || this.responseStarted) return;
+    if (this.done) return;
     const rt = this.rt!;
     rt.stats.rqTimeout();
     if (this.host !== null) {
       this.host.rqTimeout++;
-      this.host.rqError++;
+      if (!this.responseStarted) this.host.rqError++;
     }
-    rt.stats.rqAbort(504);
+    if (!this.responseStarted) rt.stats.rqAbort(504);
     const conn = this.conn;
     this.detachConn();
     if (conn !== null) conn.destroy();
     if (this.cancelPool !== null) {
       this.cancelPool();
       this.cancelPool = null;
+    }
+    if (this.responseStarted) {
+      const info = this.cb.streamInfo;
+      info.responseCodeDetails = 'response_timeout';
+      info.setResponseFlag('UT');
+      this.cb.resetStream('upstream request timeout after the response started');
+      return;
     }
     this.cb.sendLocalReply(504, 'upstream request timeout', 'UT');
   }
