@@ -66,6 +66,11 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     process.stdout.write(USAGE);
     return 0;
   }
+  if (opts.hotRestartVersion) {
+    // As envoy --disable-hot-restart --hot-restart-version: attache has no hot restart.
+    process.stderr.write('disabled\n');
+    return 0;
+  }
   if (opts.version) {
     process.stdout.write(`attache version: ${VERSION} (Envoy-compatible bootstrap v3; Node.js ${process.version})\n`);
     return 0;
@@ -98,31 +103,40 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
   if (opts.serviceNode) bootstrap.node = { ...bootstrap.node, id: bootstrap.node?.id ?? opts.serviceNode };
   if (opts.serviceCluster) bootstrap.node = { ...bootstrap.node, cluster: bootstrap.node?.cluster ?? opts.serviceCluster };
 
+  // Signals are handled from here on, also while startup waits (e.g. for the first xDS response).
+  let server: Awaited<ReturnType<typeof serve>> | null = null;
+  let stopping = false;
+  const onSignal = (sig: string) => {
+    if (stopping) {
+      log.warn(`${sig} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    if (server === null) {
+      log.info(`caught ${sig} during startup: exiting`);
+      process.exit(0);
+    }
+    log.info(`caught ${sig}: draining (up to ${opts.drainTimeS}s)`);
+    void server.shutdown(sig).then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  // Envoy eats SIGHUP (hot restart is started differently); its default action would kill us.
+  process.on('SIGHUP', () => log.warn('caught and eating SIGHUP. See documentation for how to hot restart.'));
+  // issue 4: logrotate's postrotate `kill -USR1` reopens the access log files (as admin /reopen_logs).
+  process.on('SIGUSR1', () => {
+    if (server === null) return;
+    log.info('caught SIGUSR1: reopening access logs');
+    void server.supervisor.reopenLogs().then((errs) => {
+      for (const e of errs) log.error(`reopen_logs: ${e}`);
+    });
+  });
   try {
-    const server = await serve(bootstrap, opts);
+    server = await serve(bootstrap, opts);
     if (opts.mode === 'init_only') {
       await server.shutdown('init_only');
       return 0;
     }
-    let stopping = false;
-    const onSignal = (sig: string) => {
-      if (stopping) {
-        log.warn(`${sig} again: exiting now`);
-        process.exit(1);
-      }
-      stopping = true;
-      log.info(`caught ${sig}: draining (up to ${opts.drainTimeS}s)`);
-      void server.shutdown(sig).then(() => process.exit(0));
-    };
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    // issue 4: logrotate's postrotate `kill -USR1` reopens the access log files (as admin /reopen_logs).
-    process.on('SIGUSR1', () => {
-      log.info('caught SIGUSR1: reopening access logs');
-      void server.supervisor.reopenLogs().then((errs) => {
-        for (const e of errs) log.error(`reopen_logs: ${e}`);
-      });
-    });
     return -1; // keep running
   } catch (err) {
     process.stderr.write(`attache: ${formatError(err)}\n`);

@@ -34,13 +34,17 @@ export interface Options {
   allowUnknownStaticFields: boolean;
   help: boolean;
   version: boolean;
+  /** Envoy's `--hot-restart-version`: print the hot restart compatibility version and exit (attache: `disabled`). */
+  hotRestartVersion: boolean;
 }
 
 /** Thrown for bad command lines; the CLI prints the message and the usage, exit 1. */
 export class UsageError extends Error {}
 
-const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'admin-address-path', 'bootstrap-version', 'hot-restart-version-ignored', 'stats-tag'];
-const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'disable-listener-traffic-on-startup-ignored', 'enable-mutex-tracing'];
+// Envoy's flags (source/server/options_impl.cc) that have no effect here: accepted so that a
+// script or Istio's pilot-agent can start attache with envoy's command line unchanged.
+const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'admin-address-path', 'bootstrap-version', 'stats-tag', 'file-flush-min-size-kb'];
+const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'enable-mutex-tracing', 'skip-deprecated-logs', 'log-stacktrace-single-entry'];
 
 /**
  * Parses argv (without node and script).
@@ -78,6 +82,7 @@ export function parseOptions(argv: string[]): Options {
         'allow-unknown-fields': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
+        'hot-restart-version': { type: 'boolean' },
         ...extra,
       },
     }));
@@ -133,6 +138,7 @@ export function parseOptions(argv: string[]): Options {
     allowUnknownStaticFields: (values['allow-unknown-static-fields'] as boolean | undefined) ?? (values['allow-unknown-fields'] as boolean | undefined) ?? false,
     help: (values.help as boolean | undefined) ?? false,
     version: (values.version as boolean | undefined) ?? false,
+    hotRestartVersion: (values['hot-restart-version'] as boolean | undefined) ?? false,
   };
 }
 

@@ -237,3 +237,57 @@ test('%RESPONSE_CODE_DETAILS% says how each response was made', async () => {
   }, 5000, 'three access log lines');
   assert.deepEqual(text.trim().split('\n'), ['/up 200 via_upstream -', '/direct 200 direct_response -', '/none 404 route_not_found -']);
 });
+
+test("Istio pilot-agent's envoy command line starts attache; SIGHUP is eaten (still serving), SIGTERM exits 0", async () => {
+  const [a] = await upstreams();
+  const cfg = writeConfig(v3Config({ clusters: { a: [a.port] } }));
+  const proxy = await startProxy([
+    '-c', cfg, '--drain-time-s', '45', '--drain-strategy', 'immediate', '--local-address-ip-version', 'v4',
+    '--file-flush-interval-msec', '1000', '--disable-hot-restart', '--allow-unknown-static-fields', '-l', 'info',
+    '--component-log-level', 'misc:error', '--skip-deprecated-logs', '--log-stacktrace-single-entry', '--concurrency', '2',
+  ]);
+  cleanup.push(() => proxy.stop());
+  assert.equal((await httpGet(proxy.port, '/')).status, 200);
+  proxy.proc.kill('SIGHUP');
+  await waitFor(() => /caught and eating SIGHUP/.test(proxy.output()));
+  assert.equal(proxy.proc.exitCode, null);
+  assert.equal((await httpGet(proxy.port, '/')).status, 200);
+  assert.equal(await proxy.stop('SIGTERM'), 0);
+});
+
+test('SIGTERM while startup waits for an unreachable control plane exits 0 at once', async () => {
+  const dead = net.createServer();
+  dead.listen(0, '127.0.0.1');
+  await new Promise((r) => dead.once('listening', r));
+  const deadPort = (dead.address() as net.AddressInfo).port;
+  dead.close(); // nothing listens there now
+  const yaml = `node: { id: n, cluster: c }
+dynamic_resources:
+  ads_config: { api_type: GRPC, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds } }] }
+  lds_config: { ads: {}, resource_api_version: V3 }
+  cds_config: { ads: {}, resource_api_version: V3 }
+static_resources:
+  clusters:
+  - name: xds
+    type: STATIC
+    connect_timeout: 1s
+    typed_extension_protocol_options:
+      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+        explicit_http_config: { http2_protocol_options: {} }
+    load_assignment: { cluster_name: xds, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${deadPort} } } } }] }] }
+`;
+  const { spawn } = await import('node:child_process');
+  const proc = spawn(process.execPath, [path.join(__dirname, '../../../bin/attache'), '-c', writeConfig(yaml), '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<[number | null, string | null]>((r) => proc.once('exit', (code, sig) => r([code, sig])));
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(proc.exitCode, null, `still starting:\n${out}`);
+  const t0 = Date.now();
+  proc.kill('SIGTERM');
+  const [code, sig] = await exited;
+  assert.deepEqual([code, sig], [0, null], out);
+  assert.ok(Date.now() - t0 < 3000);
+});
