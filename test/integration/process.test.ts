@@ -10,6 +10,7 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as net from 'node:net';
+import { adsBootstrap, freePort } from './xds-helpers';
 import { httpGet, runAttache, seedStaticFixed, startProxy, startUpstream, v3Config, waitFor, writeConfig, type Upstream } from './harness';
 
 const cleanup: Array<() => Promise<unknown>> = [];
@@ -256,27 +257,8 @@ test("Istio pilot-agent's envoy command line starts attache; SIGHUP is eaten (st
 });
 
 test('SIGTERM while startup waits for an unreachable control plane exits 0 at once', async () => {
-  const dead = net.createServer();
-  dead.listen(0, '127.0.0.1');
-  await new Promise((r) => dead.once('listening', r));
-  const deadPort = (dead.address() as net.AddressInfo).port;
-  dead.close(); // nothing listens there now
-  const yaml = `node: { id: n, cluster: c }
-dynamic_resources:
-  ads_config: { api_type: GRPC, transport_api_version: V3, grpc_services: [{ envoy_grpc: { cluster_name: xds } }] }
-  lds_config: { ads: {}, resource_api_version: V3 }
-  cds_config: { ads: {}, resource_api_version: V3 }
-static_resources:
-  clusters:
-  - name: xds
-    type: STATIC
-    connect_timeout: 1s
-    typed_extension_protocol_options:
-      envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
-        "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
-        explicit_http_config: { http2_protocol_options: {} }
-    load_assignment: { cluster_name: xds, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${deadPort} } } } }] }] }
-`;
+  const deadPort = await freePort(); // nothing listens there
+  const yaml = adsBootstrap(deadPort);
   const { spawn } = await import('node:child_process');
   const proc = spawn(process.execPath, [path.join(__dirname, '../../../bin/attache'), '-c', writeConfig(yaml), '--concurrency', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
