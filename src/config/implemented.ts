@@ -9,7 +9,8 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'dynamic_resources', 'admin', 'stats_flush_interval', 'layered_runtime', 'overload_manager'],
   'envoy.config.bootstrap.v3.Bootstrap.StaticResources': ['listeners', 'clusters'],
   'envoy.config.bootstrap.v3.Bootstrap.DynamicResources': ['lds_config', 'cds_config', 'ads_config'],
-  'envoy.config.bootstrap.v3.Admin': ['access_log', 'address', 'profile_path'],
+  // access_log and access_log_path: attache writes no admin access log (warned as ignored).
+  'envoy.config.bootstrap.v3.Admin': ['address', 'profile_path'],
   'envoy.config.core.v3.Node': ['id', 'cluster', 'metadata', 'locality'],
   'envoy.config.core.v3.Address': ['socket_address'],
   'envoy.config.core.v3.SocketAddress': ['protocol', 'address', 'port_value', 'named_port', 'ipv4_compat'],
@@ -23,8 +24,8 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.core.v3.GrpcService': ['envoy_grpc', 'timeout'],
   'envoy.config.core.v3.GrpcService.EnvoyGrpc': ['cluster_name'],
   'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout', 'max_headers_count'],
-  'envoy.config.core.v3.Http1ProtocolOptions': ['accept_http_10', 'default_host_for_http_10'],
-  'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains', 'default_filter_chain', 'enable_reuse_port', 'stat_prefix', 'access_log', 'max_connections_to_accept_per_socket_event'],
+  'envoy.config.core.v3.Http1ProtocolOptions': ['accept_http_10', 'default_host_for_http_10', 'enable_trailers'],
+  'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains', 'default_filter_chain', 'enable_reuse_port', 'stat_prefix', 'access_log', 'max_connections_to_accept_per_socket_event', 'traffic_direction'],
   'envoy.config.listener.v3.FilterChain': ['name', 'filter_chain_match', 'filters', 'transport_socket'],
   'envoy.config.listener.v3.FilterChainMatch': ['destination_port', 'server_names', 'transport_protocol'],
   'envoy.config.listener.v3.Filter': ['name', 'typed_config'],
@@ -58,7 +59,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.route.v3.QueryParameterMatcher': ['name', 'string_match', 'present_match'],
   'envoy.config.route.v3.RouteAction': [
     'cluster', 'cluster_header', 'weighted_clusters', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite_literal', 'auto_host_rewrite',
-    'host_rewrite_header', 'timeout', 'idle_timeout', 'upgrade_configs',
+    'host_rewrite_header', 'append_x_forwarded_host', 'timeout', 'idle_timeout', 'upgrade_configs',
     // hash_policy: warned about in support.ts unless the route's cluster uses RING_HASH or MAGLEV.
     'hash_policy',
   ],

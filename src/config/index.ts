@@ -113,5 +113,8 @@ export function validateOnly(opts: LoadOptions): string[] {
  */
 export { snapshotFromBootstrap, needsDynamicConfig } from './snapshot';
 
+/** A listener's `ip:port` for duplicate-address checks across LDS resources (see ./addresses). */
+export { listenerAddressKey } from './addresses';
+
 /** Validation of single xDS resources with the bootstrap's walk (see ./resource). */
 export { validateResource, canonicalResourceType, resourceNameOf, TYPE_URLS, type ResourceTypeUrl, type ValidatedResource } from './resource';

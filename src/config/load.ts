@@ -94,6 +94,61 @@ function lineRange(lines: number[]): string {
   return parts.join(', ');
 }
 
+/** `key:value` with no space after the colon: YAML reads the whole line as one plain string. */
+const NO_SPACE_AFTER_COLON_RE = /^\s*(?:-\s+)?([A-Za-z_][\w.-]*):([^\s:/].*)$/;
+
+const indentOf = (l: string): number => l.length - l.trimStart().length;
+const isContent = (l: string | undefined): l is string => l !== undefined && l.trim() !== '' && !l.trimStart().startsWith('#');
+
+/**
+ * What usually causes the yaml library's syntax errors, and the line to report: the line a user must
+ * edit, where the library points elsewhere (a nested mapping is reported at the value before it).
+ * @param line 1-based line of the library's error position
+ * @returns undefined when there is nothing more useful to say than the library's message
+ */
+function syntaxHint(text: string, code: string, msg: string, line: number, col: number): { line: number; col: number; hint: string } | undefined {
+  const lines = text.split(/\r?\n/);
+  const at = lines[line - 1] ?? '';
+  const ns = NO_SPACE_AFTER_COLON_RE.exec(at);
+  if (ns && (code === 'MULTILINE_IMPLICIT_KEY' || code === 'MISSING_CHAR' || code === 'BLOCK_AS_IMPLICIT_KEY')) {
+    return {
+      line,
+      col: indentOf(at) + 1,
+      hint: `a space is missing after ':' on line ${line}: write "${ns[1]}: ${ns[2].trim()}" (without the space YAML reads "${ns[1]}:${ns[2].trim()}" as one string, not a key and a value)`,
+    };
+  }
+  if (/^Nested mappings are not allowed in compact mappings/.test(msg)) {
+    // Reported at the value of `key: value`; the offending line is the next one, indented deeper.
+    let n = line;
+    while (n < lines.length && !isContent(lines[n])) n++;
+    const next = lines[n];
+    if (isContent(next) && indentOf(next) > indentOf(at)) {
+      return {
+        line: n + 1,
+        col: indentOf(next) + 1,
+        hint: `line ${n + 1} is indented more (column ${indentOf(next) + 1}) than the key on line ${line} (column ${indentOf(at) + 1}) that already has a value on its own line; ` +
+          'keys of one mapping must start at the same column: fix the indentation of that line',
+      };
+    }
+    return { line, col, hint: `a key on line ${line} has a value on the same line and more indented lines after it: fix the indentation of the lines below it` };
+  }
+  if (/^Sequence item without - indicator/.test(msg)) {
+    return {
+      line,
+      col: indentOf(at) + 1,
+      hint: `line ${line} is indented like a list item but does not start with "- ": inside a list item, indent each line to the column of the item's first key (just after "- "), or start a new item with "- "`,
+    };
+  }
+  if (/^Implicit keys need to be on a single line/.test(msg) || code === 'BAD_INDENT') {
+    return {
+      line,
+      col,
+      hint: `check the indentation of line ${line}: keys of one mapping, and the "- " of items of one list, must start at the same column as the ones before them`,
+    };
+  }
+  return undefined;
+}
+
 /**
  * Parses YAML/JSON text into a plain tree with positions.
  * @param text the YAML source
@@ -123,7 +178,8 @@ export function parseYaml(text: string, file: string): unknown {
     const msg = e.message.replace(/ at line \d+, column \d+[\s\S]*$/, '');
     const what = e.code === 'DUPLICATE_KEY' ? 'duplicate key in mapping'
       : e.code === 'MULTIPLE_DOCS' ? 'more than one YAML document (---); a bootstrap is a single document' : msg;
-    throw new ConfigError(`YAML syntax error: ${what}`, { file, line: p.line, column: p.col });
+    const h = syntaxHint(text, e.code, msg, p.line, p.col);
+    throw new ConfigError(`YAML syntax error: ${what}`, { file, line: h?.line ?? p.line, column: h?.col ?? p.col, hint: h?.hint });
   }
   if (doc.contents === null) return undefined;
   return toPlain(doc, doc.contents as YNode, lc, file, 0);

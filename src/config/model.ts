@@ -143,6 +143,8 @@ export interface WeightedCluster {
 /** envoy.config.route.v3.RouteAction */
 export interface RouteAction {
   cluster?: string;
+  /** With a Host rewrite, send the original Host in `x-forwarded-host` (default false). */
+  append_x_forwarded_host?: boolean;
   /** Default SERVICE_UNAVAILABLE (503). */
   cluster_not_found_response_code?: 'SERVICE_UNAVAILABLE' | 'NOT_FOUND' | 'INTERNAL_SERVER_ERROR';
   cluster_header?: string;
@@ -257,6 +259,8 @@ export interface Http1ProtocolOptions {
   accept_http_10?: boolean;
   default_host_for_http_10?: string;
   allow_absolute_url?: boolean;
+  /** Forward HTTP/1 trailers (default false: the codec drops them). */
+  enable_trailers?: boolean;
 }
 
 /** envoy.config.core.v3.HttpProtocolOptions */
@@ -360,6 +364,8 @@ export interface Listener {
   enable_reuse_port?: boolean;
   stat_prefix?: string;
   access_log?: AccessLog[];
+  /** Which way the listener's traffic flows (admin `/drain_listeners?inboundonly` picks INBOUND). */
+  traffic_direction?: 'UNSPECIFIED' | 'INBOUND' | 'OUTBOUND';
   /** Connections accepted per listen-socket event (UInt32Value); unset: all that are waiting. */
   max_connections_to_accept_per_socket_event?: number;
 }

@@ -74,8 +74,6 @@ export function normaliseMessage(obj: Obj, type: protobuf.Type, tname: string, p
       return normaliseClusterHosts(obj, path, d);
     case 'envoy.config.core.v3.ApiConfigSource':
       return normaliseClusterNames(obj, path, d);
-    case 'envoy.config.bootstrap.v3.Admin':
-      return normaliseAdminLog(obj, path, d);
     case 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager':
       if ('idle_timeout' in obj && !('idle_timeout' in fields)) {
         const cho = isObj(obj.common_http_protocol_options) ? obj.common_http_protocol_options : {};
@@ -187,26 +185,6 @@ function normaliseClusterNames(obj: Obj, path: string, d: Diagnostics): void {
   copyPos(obj, 'cluster_names', obj, 'grpc_services');
   delete obj.cluster_names;
   warn(d, p, where, `v2 form "cluster_names" with api_type ${String(obj.api_type)} is deprecated; converted to grpc_services[].envoy_grpc.cluster_name`);
-}
-
-/** Admin `access_log_path` (deprecated in v3) → `access_log` with a file access logger. */
-function normaliseAdminLog(obj: Obj, path: string, d: Diagnostics): void {
-  if (!('access_log_path' in obj)) return;
-  const where = posOf(obj, 'access_log_path', 'key');
-  const url = NAME_TO_TYPE['envoy.access_loggers.file'];
-  const tc = { '@type': url, path: obj.access_log_path };
-  setPos(tc, where);
-  copyPos(obj, 'access_log_path', tc, 'path');
-  const entry = { name: 'envoy.access_loggers.file', typed_config: tc };
-  setPos(entry, where);
-  const list = Array.isArray(obj.access_log) ? obj.access_log : [];
-  setPos(list, where);
-  list.push(entry);
-  setChildPos(list, list.length - 1, where, where);
-  if (!('access_log' in obj)) setChildPos(obj, 'access_log', where, where);
-  obj.access_log = list;
-  delete obj.access_log_path;
-  warn(d, childPath(path, 'access_log_path'), where, 'deprecated field "access_log_path"; converted to access_log with envoy.access_loggers.file');
 }
 
 /**

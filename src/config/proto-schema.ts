@@ -152,7 +152,11 @@ function walkValue(v: unknown, f: protobuf.Field, path: string, pos: Pos | undef
     if (WRAPPERS.has(tn)) {
       const inner = isObj(v) && 'value' in v ? v.value : v;
       if (isObj(inner)) fail(path, `expected a ${tn.slice(16, -5).toLowerCase()} value (or {value: ...}), got ${kindOf(v)}`, pos);
-      return scalar(inner, rt.fields.value, path, pos);
+      const out = scalar(inner, rt.fields.value, path, pos);
+      // PGV rules of a wrapper field sit on the field itself, e.g. LbEndpoint.load_balancing_weight
+      // `UInt32Value [(validate.rules).uint32 = {gte: 1}]` (envoy/config/endpoint/v3/endpoint_components.proto).
+      if (typeof out === 'number') checkRange(out, f, rt.fields.value.type, path, pos);
+      return out;
     }
     if (OPAQUE.has(tn)) return v;
     if (tn === 'google.protobuf.Empty') {

@@ -8,6 +8,7 @@ import { re2 } from '../common/re2';
 import { formatPos, posOf } from './load';
 import { childPath, fail, suggest } from './diagnostics';
 import type { Seen, SeenByType } from './proto-schema';
+import { checkAdminAddress, checkListenerAddresses, checkStaticEndpoints } from './addresses';
 
 type Obj = Record<string, unknown>;
 
@@ -28,15 +29,9 @@ const HEADER_NAME_RE = /^:?[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function checkSemantics(root: Obj, seen: SeenByType): void {
   const of = (t: string): Seen[] => seen.get(t) ?? [];
   uniqueNames(of('envoy.config.listener.v3.Listener'), 'listener');
-  for (const l of of('envoy.config.listener.v3.Listener')) {
-    // Listener.max_connections_to_accept_per_socket_event: UInt32Value {gt: 0} (unset: no limit).
-    const v = l.obj.max_connections_to_accept_per_socket_event;
-    const n = typeof v === 'object' && v !== null ? (v as Obj).value : v;
-    if (n !== undefined && n !== null && Number(n) === 0) {
-      fail(childPath(l.path, 'max_connections_to_accept_per_socket_event'), 'max_connections_to_accept_per_socket_event must be greater than 0',
-        posOf(l.obj, 'max_connections_to_accept_per_socket_event'), 'leave it unset to accept every waiting connection per socket event');
-    }
-  }
+  checkListenerAddresses(of('envoy.config.listener.v3.Listener'));
+  checkAdminAddress(root);
+  for (const c of of('envoy.config.cluster.v3.Cluster')) checkStaticEndpoints(c);
   const clusters = uniqueNames(of('envoy.config.cluster.v3.Cluster').filter((s) => /^static_resources\.clusters\[\d+\]$/.test(s.path)), 'cluster');
   const dyn = root.dynamic_resources as Obj | undefined;
   if (!dyn?.cds_config) {
@@ -80,10 +75,22 @@ function checkClusterRef(s: Seen, key: string, clusters: Map<string, Seen>): voi
     defined.length ? `static clusters: ${defined.join(', ')}` : 'no static clusters are defined (and no cds_config)');
 }
 
+/**
+ * The last HTTP filter must be terminal (the router), and only the last. An HCM without
+ * http_filters (or with an empty list) has no terminal filter and is refused, as attache's
+ * connection manager refuses it when it compiles the listener. The filter's `@type` decides which
+ * filter it is (Envoy looks extensions up by type URL first), so a filter named
+ * envoy.filters.http.router whose @type is another filter is that other filter.
+ */
 function checkFilterOrder(s: Seen): void {
   const filters = s.obj.http_filters;
-  if (!Array.isArray(filters) || filters.length === 0) return;
   const path = childPath(s.path, 'http_filters');
+  const hint = 'add "- name: envoy.filters.http.router" with typed_config @type ' + ROUTER_TYPE + ' at the end';
+  if (!Array.isArray(filters) || filters.length === 0) {
+    const present = Array.isArray(filters);
+    fail(path, `the last HTTP filter must be a terminal filter (envoy.filters.http.router); ${present ? 'http_filters is empty' : 'http_filters is not set'}`,
+      present ? posOf(s.obj, 'http_filters', 'key') : posOf(s.obj), hint);
+  }
   const typeOf = (f: unknown): string | undefined => ((f as Obj)?.typed_config as Obj | undefined)?.['@type'] as string | undefined;
   for (let i = 0; i < filters.length - 1; i++) {
     const t = typeOf(filters[i]);
@@ -96,8 +103,12 @@ function checkFilterOrder(s: Seen): void {
   const t = typeOf(last);
   if (!t || !TERMINAL_TYPES.has(t)) {
     if (last.is_optional === true && !t) return;
-    fail(childPath(path, filters.length - 1), `the last HTTP filter must be a terminal filter (envoy.filters.http.router); found "${String(last.name)}"`,
-      posOf(filters, filters.length - 1), 'add "- name: envoy.filters.http.router" with typed_config @type ' + ROUTER_TYPE + ' at the end');
+    const name = String(last.name);
+    const misTyped = t !== undefined && name === 'envoy.filters.http.router';
+    fail(childPath(path, filters.length - 1),
+      `the last HTTP filter must be a terminal filter (envoy.filters.http.router); found "${name}"${misTyped ? ` whose typed_config @type is ${t}, not the router` : ''}`,
+      posOf(filters, filters.length - 1),
+      misTyped ? `the @type decides which filter runs, not the name: set typed_config "@type" to ${ROUTER_TYPE}` : hint);
   }
 }
 

@@ -16,6 +16,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { AccessLog } from '../config/model';
 import { compileAccessLogFilter, type AccessLogFilterConfig, type AccessLogPredicate } from './access-log-filter';
+import { clampTimeoutMs } from '../common/timer-limit';
 
 /** Envoy's default format (docs "Access logging" > "Default format string"). */
 export const DEFAULT_ACCESS_LOG_FORMAT =
@@ -412,7 +413,7 @@ export class AccessLogFileSink {
     const o = AccessLogFileSink.open(path);
     this.fd = o.fd;
     this.ownsFd = o.owns;
-    this.timer = setInterval(() => this.flush(), opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS);
+    this.timer = setInterval(() => this.flush(), clampTimeoutMs(opts.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS));
     this.timer.unref();
   }
 

@@ -375,7 +375,7 @@ export class DownstreamConnection implements Http1Handler {
     if (s === null) return this.closeAfterResponse;
     s.requestComplete = true;
     if (!s.responseComplete) {
-      if (trailers !== null && trailers.length > 0) s.decodeTrailers(trailers);
+      if (trailers !== null && trailers.length > 0 && this.config.enableTrailers) s.decodeTrailers(trailers);
       else if (!s.headersOnly) s.decodeData(EMPTY, true);
     }
     if (s.responseComplete) {
@@ -570,7 +570,7 @@ export class DownstreamConnection implements Http1Handler {
     let w = 0;
     for (let r = 0; r < headers.length; r += 2) {
       const name = headers[r];
-      if (drop.has(name)) continue;
+      if (drop.has(name) || name === 'date') continue;
       if (name === 'server') {
         if (overwriteServer) continue;
         hasServer = true;
@@ -583,6 +583,9 @@ export class DownstreamConnection implements Http1Handler {
     }
     headers.length = w;
     if (overwriteServer || (cfg.serverHeaderTransformation === 'APPEND_IF_ABSENT' && !hasServer)) headers.push('server', cfg.serverName);
+    // Every response, local replies included, carries the proxy's `date` (Envoy's
+    // DateProvider::setDateHeader replaces the upstream's).
+    headers.push('date', httpDate());
     let chunked = false;
     const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!noBody && status !== 101) {
@@ -677,7 +680,7 @@ export class DownstreamConnection implements Http1Handler {
   /** Ends a chunked body (with trailers, if any). */
   endChunked(trailers: string[] | null): void {
     if (this.closed) return;
-    const last = encodeLastChunk(trailers);
+    const last = encodeLastChunk(this.config.enableTrailers ? trailers : null);
     const head = this.outHead;
     if (head !== null) {
       this.outHead = null;
@@ -703,6 +706,20 @@ function frameChunk(head: string | null, data: Buffer): Buffer {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+let dateSecond = 0;
+let dateValue = '';
+
+/** The IMF-fixdate of now (`Sun, 29 Nov 2026 17:45:00 GMT`), formatted once per second. */
+function httpDate(): string {
+  const ms = Date.now();
+  const sec = Math.floor(ms / 1000);
+  if (sec !== dateSecond) {
+    dateSecond = sec;
+    dateValue = new Date(sec * 1000).toUTCString();
+  }
+  return dateValue;
+}
 
 function onStreamIdle(c: unknown): void {
   (c as DownstreamConnection).onStreamIdle();

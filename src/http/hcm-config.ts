@@ -47,6 +47,11 @@ export interface HcmConfig {
    * connection with no request in flight for this long is closed (`downstream_cx_idle_timeout`).
    */
   readonly idleTimeoutMs: number;
+  /**
+   * `http_protocol_options.enable_trailers` (Http1ProtocolOptions), default false: the downstream
+   * HTTP/1 codec drops request trailers and does not write response trailers, as Envoy's.
+   */
+  readonly enableTrailers: boolean;
   /** upgrade type (lowercase) → enabled, from `upgrade_configs`. */
   readonly upgrades: ReadonlyMap<string, boolean>;
   readonly accessLogs: ReadonlyArray<(s: ActiveStream) => void>;
@@ -122,6 +127,7 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
     mergeSlashes: hcm.merge_slashes ?? false,
     streamIdleTimeoutMs: durationMs(hcm.stream_idle_timeout, 300_000),
     idleTimeoutMs: durationMs(hcm.common_http_protocol_options?.idle_timeout, 3_600_000),
+    enableTrailers: hcm.http_protocol_options?.enable_trailers ?? false,
     upgrades,
     accessLogs: compileAccessLogs(hcm.access_log ?? [], `${ctx.path}.access_log`),
     stats: httpConnManagerStats(ctx.services.stats, hcm.stat_prefix),

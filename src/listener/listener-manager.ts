@@ -18,6 +18,7 @@ import type { WorkerServices } from '../http/filter';
 import { compileHcm, type HcmConfig } from '../http/hcm-config';
 import { listenerStats, listenerStatName, type ListenerStats } from '../stats/common-stats';
 import { acceptFd, listenFd, reusePortSocket } from '../native';
+import { clampTimeoutMs } from '../common/timer-limit';
 
 const log = logger('listener');
 
@@ -52,6 +53,8 @@ interface CompiledListener {
   readonly stats: ListenerStats;
   /** Listener.max_connections_to_accept_per_socket_event; 0: every waiting connection. */
   readonly maxAcceptPerEvent: number;
+  /** Listener.traffic_direction: `INBOUND`, `OUTBOUND` or `UNSPECIFIED` (admin `/drain_listeners?inboundonly`). */
+  readonly direction: string;
 }
 
 /**
@@ -83,6 +86,7 @@ export function compileListener(l: Listener, index: number, services: WorkerServ
     defaultChain,
     stats: listenerStats(services.stats, l.stat_prefix ?? listenerStatName(address, port)),
     maxAcceptPerEvent: Number(l.max_connections_to_accept_per_socket_event ?? 0),
+    direction: l.traffic_direction ?? 'UNSPECIFIED',
   });
 }
 
@@ -162,7 +166,7 @@ class ActiveListener {
     if (fd === -1 || acceptFd === undefined) return;
     const max = this.config.maxAcceptPerEvent;
     let n = 1;
-    for (; (max === 0 || n < max) && !this.draining; n++) {
+    for (; (max === 0 || n < max) && !this.draining && !this.stopped; n++) {
       let cfd: number;
       try {
         cfd = acceptFd(fd);
@@ -202,7 +206,40 @@ class ActiveListener {
       this.onConnectionGone();
     });
     this.connections.add(c);
+    if (this.discourageUntil !== 0) this.discourageOne(c);
     return c;
+  }
+
+  /** Stopped by admin `/drain_listeners`: accepts nothing more; open connections go on. */
+  stopped = false;
+  /** Graceful drain window end (Date.now() ms), 0 when not draining; `discourageImmediate`: --drain-strategy immediate. */
+  private discourageUntil = 0;
+  private discourageImmediate = false;
+
+  /** Stops accepting; open connections go on (Envoy's ListenerManager::stopListeners). */
+  stopAccepting(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.server.close();
+  }
+
+  /**
+   * Discourages keep-alive until `untilMs` while still accepting (Envoy's drain sequence): each
+   * connection, open or accepted in the window, answers its next request with `connection: close`
+   * from a moment picked uniformly over the rest of the window (gradual; as DrainManagerImpl's
+   * addOnDrainCloseCb, which makes P(close) grow linearly to 1 at the deadline) or at once (immediate).
+   */
+  discourage(untilMs: number, immediate: boolean): void {
+    if (this.discourageUntil !== 0 && this.discourageUntil <= untilMs && (this.discourageImmediate || !immediate)) return;
+    this.discourageUntil = untilMs;
+    this.discourageImmediate = immediate;
+    for (const c of this.connections) this.discourageOne(c);
+  }
+
+  private discourageOne(c: DownstreamConnection): void {
+    const left = this.discourageUntil - Date.now();
+    if (this.discourageImmediate || left <= 1) c.draining = true;
+    else setTimeout(markDraining, clampTimeoutMs(Math.floor(Math.random() * left)), c).unref();
   }
 
   private drainResolve: (() => void) | null = null;
@@ -232,11 +269,54 @@ class ActiveListener {
   }
 }
 
+function markDraining(c: DownstreamConnection): void {
+  c.draining = true;
+}
+
+/**
+ * Admin `/drain_listeners` as sent to each worker (Envoy's listeners_handler.cc
+ * handlerDrainListeners): `inboundOnly` picks the listeners whose traffic_direction is INBOUND;
+ * without `graceful` they stop accepting now; with it they keep accepting while connections are
+ * discouraged (`strategy`, --drain-strategy) for `drainTimeMs` (--drain-time-s) from `startedAtMs`
+ * (Date.now()), then stop.
+ */
+export interface DrainListenersRequest {
+  type: 'drain-listeners';
+  inboundOnly: boolean;
+  graceful: boolean;
+  startedAtMs: number;
+  drainTimeMs: number;
+  strategy: 'gradual' | 'immediate';
+}
+
 /** All listeners of one worker. */
 export class ListenerManager {
   private readonly active = new Map<string, ActiveListener>();
 
   constructor(private readonly mode: SocketMode) {}
+
+  /** Directions stopped by admin `/drain_listeners` ('all' or 'INBOUND'): new listeners there are not opened. */
+  private readonly stoppedDirections = new Set<string>();
+
+  private isStopped(direction: string): boolean {
+    return this.stoppedDirections.has('all') || this.stoppedDirections.has(direction);
+  }
+
+  /** Admin `/drain_listeners` (see {@link DrainListenersRequest}). */
+  drainListeners(r: DrainListenersRequest): void {
+    const picked = (): ActiveListener[] => [...this.active.values()].filter((l) => !r.inboundOnly || l.config.direction === 'INBOUND');
+    const stop = (): void => {
+      this.stoppedDirections.add(r.inboundOnly ? 'INBOUND' : 'all');
+      for (const l of picked()) {
+        if (!l.stopped) log.info(`listener ${l.config.name} stopped (admin drain_listeners)`);
+        l.stopAccepting();
+      }
+    };
+    if (!r.graceful) return stop();
+    const until = r.startedAtMs + r.drainTimeMs;
+    for (const l of picked()) l.discourage(until, r.strategy === 'immediate');
+    setTimeout(stop, clampTimeoutMs(until - Date.now())).unref();
+  }
 
   /**
    * Applies a set of listeners: new ones open, removed ones drain, changed ones get the new
@@ -254,8 +334,18 @@ export class ListenerManager {
         existing.config = c;
       } else {
         if (existing !== undefined) void existing.drain();
-        this.active.set(c.name, new ActiveListener(c, this.mode));
+        if (this.isStopped(c.direction)) {
+          // Envoy: "listener '<name>' can not be added because listeners in the traffic direction <dir> are stopped".
+          log.warn(`listener ${c.name} not opened: listeners in the traffic direction ${c.direction} are stopped`);
+          this.active.delete(c.name);
+          continue;
+        }
+        const al = new ActiveListener(c, this.mode);
+        this.active.set(c.name, al);
         log.debug(`listener ${c.name} on ${c.address}:${c.port}`);
+        // After start-up a listener that cannot bind (the main thread's check raced, or there was
+        // none: no native addon) is logged and dropped; the others keep serving, nothing exits.
+        if (this.applied > 0) al.listening.catch((e: Error) => this.onBindFailure(al, e));
       }
     }
     for (const [name, l] of this.active) {
@@ -264,6 +354,15 @@ export class ListenerManager {
         void l.drain();
       }
     }
+    this.applied++;
+  }
+
+  /** Snapshots applied so far (the first one's bind failures reject {@link whenListening}). */
+  private applied = 0;
+
+  private onBindFailure(l: ActiveListener, e: Error): void {
+    log.error(`${e.message}; the listener is not serving`);
+    if (this.active.get(l.config.name) === l) this.active.delete(l.config.name);
   }
 
   /** Resolves when every listener listens; rejects with the first that cannot. */
@@ -296,7 +395,7 @@ export class ListenerManager {
     const all = Promise.all([...this.active.values()].map((l) => l.drain()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<void>((r) => {
-      timer = setTimeout(r, timeoutMs);
+      timer = setTimeout(r, clampTimeoutMs(timeoutMs));
     });
     await Promise.race([all, deadline]);
     clearTimeout(timer);

@@ -67,6 +67,8 @@ export class RouteEntry implements CompiledRoute {
   readonly hostRewriteLiteral: string | null = null;
   readonly autoHostRewrite: boolean = false;
   readonly hostRewriteHeader: string | null = null;
+  /** `append_x_forwarded_host`: add `x-forwarded-host` with the original Host when the Host is rewritten (default false). */
+  readonly appendXForwardedHost: boolean = false;
   readonly timeoutMs: number = 15000;
   readonly timeoutHeaderValue: string;
   readonly idleTimeoutMs: number | undefined = undefined;
@@ -180,6 +182,7 @@ export class RouteEntry implements CompiledRoute {
       if (a.host_rewrite_literal !== undefined) this.hostRewriteLiteral = a.host_rewrite_literal;
       this.autoHostRewrite = a.auto_host_rewrite === true;
       if (a.host_rewrite_header !== undefined) this.hostRewriteHeader = asciiLower(a.host_rewrite_header);
+      this.appendXForwardedHost = a.append_x_forwarded_host === true;
       try {
         this.timeoutMs = durationMs(a.timeout, 15000);
         this.idleTimeoutMs = a.idle_timeout !== undefined ? durationMs(a.idle_timeout, 0) : undefined;

@@ -34,6 +34,7 @@ class SslRedirectRoute implements CompiledRoute {
   readonly hostRewriteLiteral = null;
   readonly autoHostRewrite = false;
   readonly hostRewriteHeader = null;
+  readonly appendXForwardedHost = false;
   readonly timeoutMs = 0;
   readonly timeoutHeaderValue = '0';
   readonly idleTimeoutMs = undefined;

@@ -55,6 +55,8 @@ export interface CompiledRoute {
   readonly hostRewriteLiteral: string | null;
   readonly autoHostRewrite: boolean;
   readonly hostRewriteHeader: string | null;
+  /** RouteAction.append_x_forwarded_host: on a Host rewrite, send the original in `x-forwarded-host`. */
+  readonly appendXForwardedHost: boolean;
   /** RouteAction.timeout in ms; default 15000; 0 = disabled. */
   readonly timeoutMs: number;
   /** `String(timeoutMs)`, the x-envoy-expected-rq-timeout-ms value (built once per config). */

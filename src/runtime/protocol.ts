@@ -57,6 +57,7 @@ export type MainToWorker =
   | { type: 'crash' }
   /** Admin `/healthcheck/fail` (failed: true) and `/healthcheck/ok` (issue 4). */
   | { type: 'healthcheck'; failed: boolean }
+  | import('../listener/listener-manager').DrainListenersRequest
   /** Admin `/reopen_logs` or SIGUSR1: flush and reopen every access log file (issue 4). */
   | { type: 'reopen-logs'; id: number };
 

@@ -132,6 +132,9 @@ class WorkerRuntime {
       case 'healthcheck':
         setHealthCheckFailed(m.failed);
         break;
+      case 'drain-listeners':
+        this.listeners.drainListeners(m);
+        break;
       case 'reopen-logs': {
         let error: string | undefined;
         try {

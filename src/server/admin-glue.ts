@@ -19,6 +19,10 @@ import { StatsAggregator } from '../stats/aggregator';
 import { refreshServerStats, serverStats } from '../stats/common-stats';
 import type { Options } from './options';
 import type { Supervisor } from './supervisor';
+import { writeFileSync } from 'node:fs';
+import { logger } from '../common/logger';
+
+const log = logger('admin');
 
 /** Inputs for the admin context. */
 export interface AdminGlueOptions {
@@ -101,6 +105,23 @@ function mergeHosts(cluster: string, perWorker: HostStatus[][]): AdminHostStatus
     }
   }
   return [...hosts.values()];
+}
+
+function hostPort(ip: string, port: number): string {
+  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+}
+
+/**
+ * Writes the admin address (`ip:port`, `[ip6]:port`, or the pipe path; no newline) to `file`, as
+ * Envoy's `--admin-address-path` (AdminImpl::startHttpListener). A file that cannot be written is
+ * logged at critical level and start-up goes on, as in Envoy.
+ */
+export function writeAdminAddress(file: string, address: string): void {
+  try {
+    writeFileSync(file, address);
+  } catch {
+    log.critical(`cannot open admin address output file ${file} for writing.`);
+  }
 }
 
 /**
@@ -230,9 +251,10 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
     quit() {
       o.shutdown('/quitquitquit');
     },
-    drainListeners() {
-      state = 'DRAINING';
-      if (sup) void sup.drainAndStop(o.opts.drainTimeS * 1000);
+    // Envoy (listeners_handler.cc): stop the listeners (INBOUND ones with inboundonly) now, or with
+    // graceful after --drain-time-s of discouraging keep-alive; server.state stays as it is.
+    drainListeners({ graceful, inboundOnly }) {
+      sup?.drainListeners({ graceful, inboundOnly, drainTimeMs: o.opts.drainTimeS * 1000, strategy: o.opts.drainStrategy });
     },
     // issue 4: the workers' health_check filters answer 503 while failed.
     healthcheckFail() {
@@ -266,6 +288,9 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
   const admin = addr.pipe
     ? await startAdminServer(ctx, { path: addr.pipe.path, mode: addr.pipe.mode, extraHandlers })
     : await startAdminServer(ctx, { address: addr.socket_address!.address, port: addr.socket_address!.port_value ?? 0, extraHandlers });
+  // --admin-address-path (Options.adminAddressPath): the bound address, for tools that start with admin port 0.
+  const addressPath = o.opts.adminAddressPath;
+  if (addressPath) writeAdminAddress(addressPath, addr.pipe ? addr.pipe.path : hostPort(addr.socket_address!.address, admin.port));
   return {
     port: admin.port,
     setInitState(s) {

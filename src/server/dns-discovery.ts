@@ -20,6 +20,7 @@ import { promises as dnsPromises, type LookupAddress } from 'node:dns';
 import { durationMs } from '../common/duration';
 import { logger } from '../common/logger';
 import type { Cluster, ClusterLoadAssignment, LbEndpoint, LocalityLbEndpoints } from '../config/model';
+import { clampTimeoutMs } from '../common/timer-limit';
 
 const log = logger('upstream');
 
@@ -149,7 +150,7 @@ export class DnsDiscovery {
       t.last = json;
       this.opts.onUpdate(c.name, cla);
     }
-    t.timer = setTimeout(() => void this.refresh(t), t.refreshMs);
+    t.timer = setTimeout(() => void this.refresh(t), clampTimeoutMs(t.refreshMs)); // > 24.8 days would fire at once
     t.timer.unref();
   }
 

@@ -25,6 +25,8 @@ import { XdsClient, type Subscription } from '../xds/xds-client';
 import { toProtoMessage } from '../xds/proto-json';
 import { buildDynamicDump, type DynamicAdminView, adminView } from '../xds/dump';
 import { XdsStats } from '../xds/xds-stats';
+import { checkListenerCanBind, type BoundListener } from './listener-bind-check';
+import { clampTimeoutMs } from '../common/timer-limit';
 
 const log = logger('config');
 
@@ -122,9 +124,22 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     if (staticClusters.has(name)) throw new Error(`cluster "${name}" is already defined in static_resources`);
     validateClusterLb(c);
   };
+  const listenerCreateFailure = stats.counter('listener_manager.listener_create_failure');
+  const boundListeners = function* (): Iterable<BoundListener> {
+    for (const l of [...baseSnapshot.listeners, ...[...lds.items.values()].map((e) => e.resource)]) {
+      const sa = l.address.socket_address;
+      yield { name: l.name, address: sa.address, port: Number(sa.port_value ?? 0) };
+    }
+  };
   lds.check = (l, name) => {
     if (staticListeners.has(name)) throw new Error(`listener "${name}" is already defined in static_resources`);
     if (hcms(l).length === 0) throw new Error(`listener "${name}": no envoy.filters.network.http_connection_manager in its filter chains`);
+    try {
+      checkListenerCanBind(l, name, boundListeners());
+    } catch (e) {
+      listenerCreateFailure.inc(); // Envoy: the listener could not be created (bind, duplicate address)
+      throw e;
+    }
   };
   const staticEndpoints: Record<string, ClusterLoadAssignment> = { ...baseSnapshot.endpoints };
   const isDns = (c: Cluster): boolean => c.type === 'STRICT_DNS' || c.type === 'LOGICAL_DNS';
@@ -157,7 +172,7 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
       xs.initFetchTimeout(key.slice(0, 3));
       log.warn(`initial fetch of ${key.replace('|', ' ')} timed out after ${timeoutMs} ms`);
       schedule();
-    }, timeoutMs) : null;
+    }, clampTimeoutMs(timeoutMs)) : null; // > 24.8 days would fire at once
     awaiting.set(key, t);
   };
   const arrived = (key: string): void => {
@@ -174,7 +189,15 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
       const r = cache.accept(resources, v);
       const kind = cache === (cds as ResourceCache<unknown>) ? 'cds' : cache === (lds as ResourceCache<unknown>) ? 'lds' : cache === (eds as ResourceCache<unknown>) ? 'eds' : 'rds';
       xs.attempt(kind, typeof r === 'string' ? (cache.rejected?.names ?? []) : r.names, typeof r !== 'string', kind === 'eds' ? edsUsers : rdsUsers);
-      if (typeof r === 'string') return r;
+      if (typeof r === 'string') {
+        // A rejected CDS/LDS update still ends their initial fetch: startup goes on without it
+        // (Envoy's CdsApiImpl/LdsApiImpl::onConfigUpdateFailed mark their init target ready).
+        if ((kind === 'cds' || kind === 'lds') && awaiting.has(`${kind}|*`)) {
+          arrived(`${kind}|*`);
+          schedule();
+        }
+        return r;
+      }
       after(r);
       schedule();
       return null;

@@ -36,6 +36,8 @@ export interface Options {
   version: boolean;
   /** Envoy's `--hot-restart-version`: print the hot restart compatibility version and exit (attache: `disabled`). */
   hotRestartVersion: boolean;
+  /** Envoy's `--admin-address-path`: file the admin address (`ip:port`) is written to once admin listens. */
+  adminAddressPath?: string;
 }
 
 /** Thrown for bad command lines; the CLI prints the message and the usage, exit 1. */
@@ -43,7 +45,7 @@ export class UsageError extends Error {}
 
 // Envoy's flags (source/server/options_impl.cc) that have no effect here: accepted so that a
 // script or Istio's pilot-agent can start attache with envoy's command line unchanged.
-const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'admin-address-path', 'bootstrap-version', 'stats-tag', 'file-flush-min-size-kb'];
+const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'bootstrap-version', 'stats-tag', 'file-flush-min-size-kb'];
 const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'enable-mutex-tracing', 'skip-deprecated-logs', 'log-stacktrace-single-entry'];
 
 /**
@@ -83,6 +85,7 @@ export function parseOptions(argv: string[]): Options {
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
         'hot-restart-version': { type: 'boolean' },
+        'admin-address-path': { type: 'string' },
         ...extra,
       },
     }));
@@ -139,6 +142,7 @@ export function parseOptions(argv: string[]): Options {
     help: (values.help as boolean | undefined) ?? false,
     version: (values.version as boolean | undefined) ?? false,
     hotRestartVersion: (values['hot-restart-version'] as boolean | undefined) ?? false,
+    adminAddressPath: values['admin-address-path'] as string | undefined,
   };
 }
 
@@ -160,6 +164,7 @@ export const USAGE = `usage: attache -c <bootstrap.yaml> [options]
       --service-node <id>          node.id when the bootstrap has none
       --file-flush-interval-msec   access log flush interval (default 10000)
       --local-address-ip-version   v4|v6
+      --admin-address-path <file>  write the admin address (ip:port) there once admin listens
       --version                    print the version
 Envoy's hot-restart and C++-runtime flags (--disable-hot-restart, --base-id, ...) are accepted and ignored.
 `;

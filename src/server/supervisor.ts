@@ -12,6 +12,7 @@ import type { ClusterLoadAssignment, ConfigSnapshot } from '../config/model';
 import type { HostStatus, MainToWorker, WorkerTask, WorkerToMain } from '../runtime/protocol';
 import { StatsAggregator } from '../stats/aggregator';
 import type { HistogramExport } from '../stats/store';
+import type { DrainListenersRequest } from '../listener/listener-manager';
 
 const log = logger('main');
 
@@ -135,6 +136,7 @@ export class Supervisor {
       case 'ready':
         slot.ready = true;
         slot.ports = m.ports;
+        for (const d of this.listenerDrains) slot.port?.postMessage(d); // a replacement worker stops them too
         log.debug(`worker_${slot.id} ready`);
         if (this.slots.every((s) => s.ready)) {
           this.startReject = null;
@@ -206,6 +208,22 @@ export class Supervisor {
   publishEndpoints(cluster: string, cla: ClusterLoadAssignment): void {
     this.snapshot = { ...this.snapshot, endpoints: { ...this.snapshot.endpoints, [cluster]: cla } };
     this.broadcast({ type: 'endpoints', cluster, cla });
+  }
+
+  /** Admin `/drain_listeners` requests so far (replayed to replacement workers). */
+  private readonly listenerDrains: DrainListenersRequest[] = [];
+
+  /**
+   * Admin `/drain_listeners[?inboundonly][&graceful]`: every worker stops its listeners (those
+   * with traffic_direction INBOUND with `inboundOnly`), now or, with `graceful`, after discouraging
+   * keep-alive for `drainTimeMs` (see DrainListenersRequest). The process keeps running.
+   * A graceful request repeating one already under way is ignored (Envoy returns OK).
+   */
+  drainListeners(o: { inboundOnly: boolean; graceful: boolean; drainTimeMs: number; strategy: 'gradual' | 'immediate' }): void {
+    if (o.graceful && this.listenerDrains.some((d) => d.graceful && (!d.inboundOnly || o.inboundOnly))) return;
+    const m: DrainListenersRequest = { type: 'drain-listeners', ...o, startedAtMs: Date.now() };
+    this.listenerDrains.push(m);
+    for (const s of this.slots) if (s.ready) s.port?.postMessage(m);
   }
 
   setLogLevel(level: string, component?: string): void {

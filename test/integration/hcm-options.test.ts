@@ -21,6 +21,10 @@ before(async () => {
   direct_response: { status: 403, body: { inline_string: "denied" } }
 - match: { prefix: "/stall" }
   route: { cluster: s, timeout: 0s }
+- match: { prefix: "/rewrite-xfh" }
+  route: { cluster: u, host_rewrite_literal: up.example, append_x_forwarded_host: true }
+- match: { prefix: "/rewrite" }
+  route: { cluster: u, host_rewrite_literal: up.example }
 - match: { prefix: "/" }
   route: { cluster: u }`;
   const yaml = v3Config({ clusters: { u: [up.port], s: [stall.port] }, routes, hcmExtra: 'normalize_path: true\nmerge_slashes: true\nstream_idle_timeout: 0.5s' });
@@ -54,6 +58,18 @@ test('stream_idle_timeout: an upstream that never answers gets the client a 504 
   const r = await rawRequest(proxy.port, 'GET /stall HTTP/1.1\r\nHost: x\r\n\r\n', { timeoutMs: 4000 });
   assert.equal(r.responses[0]?.status, 504);
   assert.equal(r.responses[0].body.toString(), 'stream timeout');
+});
+
+test('host_rewrite_literal sends the new Host; x-forwarded-host only with append_x_forwarded_host', async () => {
+  await rawRequest(proxy.port, 'GET /rewrite HTTP/1.1\r\nHost: orig.example\r\n\r\n');
+  const plain = up.seen.at(-1)!;
+  assert.equal(plain.url, '/rewrite');
+  assert.equal(plain.headers.host, 'up.example');
+  assert.equal(plain.headers['x-forwarded-host'], undefined);
+  await rawRequest(proxy.port, 'GET /rewrite-xfh HTTP/1.1\r\nHost: orig.example\r\n\r\n');
+  const xfh = up.seen.at(-1)!;
+  assert.equal(xfh.headers.host, 'up.example');
+  assert.equal(xfh.headers['x-forwarded-host'], 'orig.example');
 });
 
 test('Transfer-Encoding other than chunked → 501', async () => {

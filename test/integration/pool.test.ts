@@ -128,6 +128,23 @@ test('a POST without a body is not replayed either (not idempotent): one copy re
   assert.equal(d.responses[0]?.status, 200);
 });
 
+test('a connect_timeout longer than Node timers allow (30 days) is not a 1 ms timeout', async () => {
+  const up = await rawUpstream((sock) => sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
+  ups.push(up);
+  const yaml = v3Config({
+    clusters: {},
+    routes: '- match: { prefix: "/" }\n  route: { cluster: long }',
+    rawClusters: `- name: long
+  connect_timeout: 2592000s
+  type: STATIC
+  load_assignment: { cluster_name: long, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: ${up.port} } } } }] }] }`,
+  });
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+  procs.push(p);
+  for (let i = 0; i < 3; i++) assert.equal((await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).responses[0]?.status, 200);
+  assert.doesNotMatch(p.output(), /TimeoutOverflowWarning/);
+});
+
 test('upstream reset after the response started: the downstream connection is closed, not answered twice', async () => {
   const up = await rawUpstream((sock) => {
     sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');

@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as net from 'node:net';
 import { adsBootstrap, freePort } from './xds-helpers';
-import { httpGet, runAttache, seedStaticFixed, startProxy, startUpstream, v3Config, waitFor, writeConfig, type Upstream } from './harness';
+import { httpGet, rawRequest, runAttache, seedStaticFixed, startProxy, startUpstream, v3Config, waitFor, writeConfig, type Upstream } from './harness';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -187,6 +187,10 @@ test('access_log writes Envoy\'s default format', async () => {
   await httpGet(proxy.port, '/logged?x=1', { 'user-agent': 'ua-test', 'x-request-id': 'rid-1' });
   const line = await waitFor(() => (fs.existsSync(logPath) ? fs.readFileSync(logPath, 'utf8') : ''), 5000, 'access log line');
   assert.match(line, /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\] "GET \/logged\?x=1 HTTP\/1\.1" 200 - 0 1 \d+ \d+ "-" "ua-test" "rid-1" "127\.0\.0\.1:\d+" "127\.0\.0\.1:\d+"\n$/);
+  // A request line that does not parse has no method or path: "- -", as Envoy logs it.
+  assert.equal((await rawRequest(proxy.port, 'G@T / HTTP/1.1\r\n\r\n')).responses[0].status, 400);
+  const second = await waitFor(() => fs.readFileSync(logPath, 'utf8').split('\n')[1], 5000, 'second access log line');
+  assert.match(second, /^\[[^\]]+\] "- - HTTP\/1\.1" 400 DPE /);
 });
 
 test('without SO_REUSEPORT (no addon, Node 20) attache runs one worker and says so loudly', async () => {

@@ -53,7 +53,9 @@ before(async () => {
   }).listen(0, '127.0.0.1');
   await once(upstream, 'listening');
   const port = (upstream.address() as net.AddressInfo).port;
-  proxy = await startProxy(['-c', writeConfig(v3Config({ clusters: { raw: [port] } }), 'framing.yaml'), '--concurrency', '1']);
+  // Trailers are forwarded only when both codecs enable them (Envoy's enable_trailers, default false).
+  const cfg = v3Config({ clusters: { raw: [port] }, hcmExtra: 'http_protocol_options: { enable_trailers: true }', clusterExtra: { raw: 'http_protocol_options: { enable_trailers: true }' } });
+  proxy = await startProxy(['-c', writeConfig(cfg, 'framing.yaml'), '--concurrency', '1']);
 });
 
 after(async () => {

@@ -5,7 +5,7 @@
  */
 
 import { durationMs } from '../../common/duration';
-import type { Cluster, HttpProtocolOptions } from '../../config/model';
+import type { Cluster, Http1ProtocolOptions, HttpProtocolOptions } from '../../config/model';
 
 /** `type.googleapis.com/...` key of the v3 upstream HTTP protocol options. */
 export const HTTP_PROTOCOL_OPTIONS_TYPE = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
@@ -46,6 +46,11 @@ export interface ClusterSettings {
   readonly maxConnectionDurationMs: number;
   /** `common_http_protocol_options.max_requests_per_connection`; 0 = unlimited (default). */
   readonly maxRequestsPerConnection: number;
+  /**
+   * HTTP/1 `enable_trailers` of the cluster's http_protocol_options (explicit_http_config of the v3
+   * extension options, else the legacy field); default false: the upstream codec drops trailers.
+   */
+  readonly enableTrailers: boolean;
 }
 
 const DEFAULT_THRESHOLDS: CircuitBreakerThresholds = Object.freeze({ maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 });
@@ -67,6 +72,12 @@ export function commonHttpProtocolOptions(cluster: Cluster): (HttpProtocolOption
   return ext?.common_http_protocol_options ?? cluster.common_http_protocol_options;
 }
 
+/** The upstream HTTP/1 protocol options in effect (v3 extension `explicit_http_config` wins over the legacy field). */
+function http1ProtocolOptions(cluster: Cluster): Http1ProtocolOptions | undefined {
+  const ext = cluster.typed_extension_protocol_options?.[HTTP_PROTOCOL_OPTIONS_TYPE] as { explicit_http_config?: { http_protocol_options?: Http1ProtocolOptions } } | undefined;
+  return ext?.explicit_http_config?.http_protocol_options ?? cluster.http_protocol_options;
+}
+
 /**
  * Reads a cluster's settings with Envoy's defaults.
  * @throws Error if a duration is malformed (the config validator rejects those first).
@@ -80,5 +91,6 @@ export function clusterSettings(cluster: Cluster): ClusterSettings {
     idleTimeoutMs: durationMs(http?.idle_timeout, 3_600_000),
     maxConnectionDurationMs: durationMs(http?.max_connection_duration, 0),
     maxRequestsPerConnection: http?.max_requests_per_connection ?? 0,
+    enableTrailers: http1ProtocolOptions(cluster)?.enable_trailers ?? false,
   });
 }

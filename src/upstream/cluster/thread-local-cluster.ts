@@ -76,6 +76,7 @@ export class ThreadLocalCluster implements ClusterSettings {
   readonly idleTimeoutMs: number;
   readonly maxConnectionDurationMs: number;
   readonly maxRequestsPerConnection: number;
+  readonly enableTrailers: boolean;
   /** Every host of the cluster, all priorities, healthy or not. Replaced whole on update. */
   hosts: readonly Host[] = [];
   /** Hosts the LB may pick as healthy (UNKNOWN/HEALTHY health_status). */
@@ -108,6 +109,7 @@ export class ThreadLocalCluster implements ClusterSettings {
     this.idleTimeoutMs = s.idleTimeoutMs;
     this.maxConnectionDurationMs = s.maxConnectionDurationMs;
     this.maxRequestsPerConnection = s.maxRequestsPerConnection;
+    this.enableTrailers = s.enableTrailers;
     this.factory = factory;
     this.lbConfig = factory.parseConfig(config);
     this.buildOpts = buildOpts;

@@ -10,6 +10,7 @@ import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../../co
 import { UpstreamErrors, type AttacheError } from '../../common/errors';
 import { logger } from '../../common/logger';
 import { socketReads } from '../../common/socket-reads';
+import { clampTimeoutMs } from '../../common/timer-limit';
 
 const log = logger('pool');
 
@@ -93,7 +94,7 @@ export class UpstreamConnection implements Http1Handler {
           pool.cluster.stats.cxConnectTimeout();
           this.failConnect(UpstreamErrors.connectTimeout());
         }
-      }, ms);
+      }, clampTimeoutMs(ms));
     }
   }
 
@@ -459,7 +460,7 @@ export class Http1ConnPool {
       // idle is LIFO: the oldest are first
       while (this.idle.length > 0 && this.idle[0].idleSince <= cutoff) this.idle[0].destroy();
       if (this.idle.length > 0) this.armSweep();
-    }, every);
+    }, clampTimeoutMs(every));
     this.sweepTimer.unref();
   }
 

@@ -208,7 +208,7 @@ test('a filter name with no typed_config that attache cannot type is an error (g
 test('max_connections_to_accept_per_socket_event: 0 is refused (UInt32Value gt 0), a positive value loads', () => {
   const zero = BASE.replace('  - name: l0\n', '  - name: l0\n    max_connections_to_accept_per_socket_event: 0\n');
   assert.notEqual(zero, BASE);
-  assertError(loadError(zero), { message: 'max_connections_to_accept_per_socket_event must be greater than 0', path: 'static_resources.listeners[0].max_connections_to_accept_per_socket_event', line: 4, column: 49 });
+  assertError(loadError(zero), { message: '0 must be greater than 0', path: 'static_resources.listeners[0].max_connections_to_accept_per_socket_event', line: 4, column: 49 });
   const ok = BASE.replace('  - name: l0\n', '  - name: l0\n    max_connections_to_accept_per_socket_event: 16\n');
   const b = loadBootstrap({ yaml: ok });
   assert.equal(b.bootstrap.static_resources?.listeners?.[0].max_connections_to_accept_per_socket_event, 16);

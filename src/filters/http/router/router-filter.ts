@@ -160,7 +160,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (route.hostRewriteLiteral !== null) authority = route.hostRewriteLiteral;
     else if (route.autoHostRewrite) authority = host.hostname !== '' ? host.hostname : host.key;
     else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
-    if (authority !== head.authority) headers.push('x-forwarded-host', head.authority);
+    if (authority !== head.authority && route.appendXForwardedHost) headers.push('x-forwarded-host', head.authority);
     if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, this.headerContext(head));
     if (route.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', route.timeoutHeaderValue);
     let extra: string[] | undefined;
@@ -262,7 +262,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   decodeTrailers(trailers: string[]): FilterHeadersStatus {
     this.requestEnded = true;
     if (this.conn !== null && this.chunked) {
-      this.conn.write(encodeLastChunk(trailers));
+      // The upstream codec sends trailers only with the cluster's enable_trailers (Envoy's default drops them).
+      this.conn.write(encodeLastChunk(this.cluster!.enableTrailers ? trailers : null));
       this.requestEndWritten = true;
     } else if (this.conn !== null) this.writeEnd();
     this.armTimeout();
@@ -343,7 +344,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.disarmTimeout();
     // Release first: the pool may hand the connection to a waiting request right away.
     this.releaseConn(this.requestEndWritten || (this.requestEnded && !this.chunked && this.buffered === null));
-    if (trailers !== null && trailers.length > 0) this.cb.encodeTrailers(trailers);
+    if (trailers !== null && trailers.length > 0 && this.cluster!.enableTrailers) this.cb.encodeTrailers(trailers);
     else this.cb.encodeData(EMPTY, true);
   }
 
