@@ -6,7 +6,8 @@
  *   comes: 504 and the connection stays usable (Utility::maybeRequestTimeoutCode);
  * - the route `timeout` runs until the response is COMPLETE: a body that stalls after the head is
  *   cut off (reset, `upstream_rq_timeout`);
- * - the route's `idle_timeout` replaces stream_idle_timeout for its requests;
+ * - the route's `idle_timeout` replaces stream_idle_timeout for its requests; a client's
+ *   `x-envoy-upstream-rq-timeout-ms` replaces the route timeout;
  * - the HCM's `common_http_protocol_options.idle_timeout` closes connections with no request in
  *   flight (`downstream_cx_idle_timeout`), and not those that keep sending requests.
  */
@@ -155,4 +156,15 @@ test('HCM idle_timeout closes a connection with no request in flight, and not on
   assert.equal(parseResponses(busy.data()).filter((x) => x.status === 200).length, 8);
   assert.equal(await stat('http.ingress_http.downstream_cx_idle_timeout'), before + 1);
   busy.sock.destroy();
+});
+
+test("a client's x-envoy-upstream-rq-timeout-ms replaces the route timeout and is not forwarded; the upstream is told the timeout in force", async () => {
+  const start = Date.now();
+  const r = await rawRequest(proxy.port, 'GET /stall/hdr HTTP/1.1\r\nHost: x\r\nx-envoy-upstream-rq-timeout-ms: 200\r\n\r\n', { timeoutMs: 3000 });
+  assert.equal(r.responses[0]?.status, 504);
+  assert.equal(r.responses[0].body.toString(), 'upstream request timeout');
+  assert.ok(Date.now() - start < 550, 'the 200 ms from the header, not stream_idle_timeout (0.6 s)');
+  const seen = stall.seen.find((s) => s.url === '/stall/hdr')!;
+  assert.equal(seen.headers['x-envoy-upstream-rq-timeout-ms'], undefined);
+  assert.equal(seen.headers['x-envoy-expected-rq-timeout-ms'], '200');
 });

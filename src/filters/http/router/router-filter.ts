@@ -8,7 +8,7 @@ import { encodeRequestHead, chunkHeader, encodeLastChunk, LAST_CHUNK } from '../
 import type { AttacheError } from '../../../common/errors';
 import { CoarseTimer } from '../../../common/timer-wheel';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
-import { getHeader, setHeader, type RequestHead } from '../../../http/headers';
+import { getHeader, removeHeader, setHeader, type RequestHead } from '../../../http/headers';
 import type { CompiledRoute, HeaderContext } from '../../../router';
 import type { ClusterManager, Host, LbContext, ThreadLocalCluster } from '../../../upstream/cluster';
 import { computeHash, type HashPolicyConfig } from './hash-policy';
@@ -123,12 +123,12 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.host = host;
     this.head = head;
     this.requestEnded = endStream;
+    this.timeoutMs = route.timeoutMs;
     this.buildUpstreamHead(head, route, host);
     if (this.encodedHead === '') {
       cb.sendLocalReply(400, 'Bad Request', 'DPE');
       return FilterHeadersStatus.StopIteration;
     }
-    this.timeoutMs = route.timeoutMs;
     if (endStream) this.armTimeout();
     this.requestUpstream(false);
     return FilterHeadersStatus.StopIteration;
@@ -162,7 +162,18 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
     if (authority !== head.authority && route.appendXForwardedHost) headers.push('x-forwarded-host', head.authority);
     if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, this.headerContext(head));
-    if (route.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', route.timeoutHeaderValue);
+    // A client's x-envoy-upstream-rq-timeout-ms replaces the route timeout and is not forwarded
+    // (Envoy's FilterUtility::finalTimeout); what the upstream is told is the timeout in force.
+    const asked = getHeader(headers, 'x-envoy-upstream-rq-timeout-ms');
+    let timeoutHeader = route.timeoutHeaderValue;
+    if (asked !== undefined) {
+      removeHeader(headers, 'x-envoy-upstream-rq-timeout-ms');
+      if (/^\d{1,15}$/.test(asked)) {
+        this.timeoutMs = Number(asked);
+        timeoutHeader = String(this.timeoutMs);
+      }
+    }
+    if (this.timeoutMs > 0 && !this.cfg.suppressEnvoyHeaders) setHeader(headers, 'x-envoy-expected-rq-timeout-ms', timeoutHeader);
     let extra: string[] | undefined;
     if (this.cb.requestChunked) {
       this.chunked = true;
