@@ -18,16 +18,20 @@ export function parseLogLevel(s: string): LogLevel | undefined {
 
 let globalLevel = LEVEL_NUM.info;
 const componentLevels = new Map<string, number>();
+/** Bumped on every level change: loggers re-read their level only then. */
+let levelsVersion = 0;
 let threadName = 'main';
 let sink: (line: string) => void = (line) => process.stderr.write(line);
 
 /** Sets the default level for every logger. */
 export function setLogLevel(level: LogLevel): void {
   globalLevel = LEVEL_NUM[level];
+  levelsVersion++;
 }
 /** Sets one component's level (Envoy's `--component-log-level`, admin `/logging?<name>=<level>`). */
 export function setComponentLogLevel(component: string, level: LogLevel): void {
   componentLevels.set(component, LEVEL_NUM[level]);
+  levelsVersion++;
 }
 /** Current levels: the default and each component that has its own. */
 export function getLogLevels(): { level: LogLevel; components: Record<string, LogLevel> } {
@@ -191,12 +195,22 @@ export function getLogFormat(): { format: string; escaped: boolean } {
 
 /** A logger for one component (Envoy's logger ids: main, config, upstream, router, http, connection, admin, ...). */
 export class Logger {
+  private cachedLevel = 0;
+  private cachedVersion = -1;
   constructor(readonly component: string) {}
   private level(): number {
-    return componentLevels.get(this.component) ?? globalLevel;
+    if (this.cachedVersion !== levelsVersion) {
+      this.cachedLevel = componentLevels.get(this.component) ?? globalLevel;
+      this.cachedVersion = levelsVersion;
+    }
+    return this.cachedLevel;
   }
   enabled(level: LogLevel): boolean {
     return LEVEL_NUM[level] >= this.level();
+  }
+  /** True when debug lines are written: guard per-request messages with it (no string is built otherwise). */
+  get debugOn(): boolean {
+    return this.level() <= LEVEL_NUM.debug;
   }
   private emit(level: LogLevel, msg: string): void {
     if (LEVEL_NUM[level] < this.level()) return;
@@ -208,6 +222,12 @@ export class Logger {
   warn(msg: string): void { this.emit('warning', msg); }
   error(msg: string): void { this.emit('error', msg); }
   critical(msg: string): void { this.emit('critical', msg); }
+}
+
+let lastConnectionId = 0;
+/** A new connection id for log lines (`[C7]`), downstream and upstream alike, as Envoy numbers them (per thread here). */
+export function nextConnectionId(): number {
+  return ++lastConnectionId;
 }
 
 const loggers = new Map<string, Logger>();

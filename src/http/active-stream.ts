@@ -59,7 +59,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   responseHeaders: string[] | null = null;
 
   constructor(readonly conn: DownstreamConnection, readonly head: RequestHead, readonly headersOnly: boolean) {
-    this.streamInfo = new StreamInfo(conn.remoteAddress, conn.remotePort, conn.localAddress, conn.localPort);
+    this.streamInfo = new StreamInfo(conn.id, conn.remoteAddress, conn.remotePort, conn.localAddress, conn.localPort);
     conn.config.stats.downstream_rq_total.inc();
     conn.config.stats.downstream_rq_http1_total.inc();
     conn.config.stats.downstream_rq_active.inc();

@@ -11,7 +11,7 @@
 import type { Socket } from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
-import { logger } from '../common/logger';
+import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
 import { hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
@@ -58,6 +58,8 @@ export class DownstreamConnection implements Http1Handler {
   private lastAuthority = '';
   /** After a successful upgrade, raw bytes go to the tunnel. */
   tunnel: TunnelSink | null = null;
+  /** Connection id in log lines (`[C7]`). */
+  readonly id = nextConnectionId();
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -92,6 +94,7 @@ export class DownstreamConnection implements Http1Handler {
     config.stats.downstream_cx_total.inc();
     config.stats.downstream_cx_active.inc();
     config.stats.downstream_cx_http1_total.inc();
+    if (log.debugOn) log.debug(`[C${this.id}] new connection from ${this.remoteAddress}:${this.remotePort}`);
     if (config.idleTimeoutMs > 0) {
       const t = (this.cxIdleTimer = new CoarseTimer(onConnectionIdle, this));
       t.arm(config.idleTimeoutMs);
@@ -218,6 +221,7 @@ export class DownstreamConnection implements Http1Handler {
     this.cxIdleTimer?.disarm();
     this.config.stats.downstream_cx_active.dec();
     this.config.stats.downstream_cx_destroy.inc();
+    if (log.debugOn) log.debug(`[C${this.id}] closed`);
     const s = this.stream;
     if (s && !s.responseComplete) s.onDownstreamReset('downstream connection termination');
     this.parser.destroy();
@@ -294,6 +298,7 @@ export class DownstreamConnection implements Http1Handler {
     const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== '0');
     const stream = new ActiveStream(this, head, !hasBody);
     this.stream = stream;
+    if (log.debugOn) log.debug(`${stream.streamInfo.logPrefix()} request headers complete (end_stream=${!hasBody}):\n${debugHeaders([':authority', authority, ':path', path, ':method', method], headers)}`);
     if (!keepAlive || this.draining) this.closeAfterResponse = true;
 
     if (versionMinor === 0 && !cfg.acceptHttp10) {
@@ -608,6 +613,7 @@ export class DownstreamConnection implements Http1Handler {
     if (s !== null && s.upgradeType !== null && status >= 200 && status !== 101) this.closeAfterResponse = true;
     if (this.closeAfterResponse && status !== 101) headers.push('connection', 'close');
     else if (versionMinor === 0) headers.push('connection', 'keep-alive');
+    if (log.debugOn && s !== null) log.debug(`${s.streamInfo.logPrefix()} encoding headers via codec (end_stream=${endStream}):\n${debugHeaders([':status', String(status)], headers)}`);
     const head = encodeResponseHead(status, undefined, headers);
     if (head === null) {
       // A header value with CR/LF/NUL (from a mutation): never emit it; reset instead.
@@ -719,6 +725,13 @@ function httpDate(): string {
     dateValue = new Date(sec * 1000).toUTCString();
   }
   return dateValue;
+}
+
+/** Headers as Envoy's debug lines print them: `'name', 'value'` one per line, pseudo-headers first. */
+function debugHeaders(pseudo: string[], headers: string[]): string {
+  const lines: string[] = [];
+  for (const h of [pseudo, headers]) for (let i = 0; i + 1 < h.length; i += 2) lines.push(`'${h[i]}', '${h[i + 1]}'`);
+  return lines.join('\n');
 }
 
 function onStreamIdle(c: unknown): void {

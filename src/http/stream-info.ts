@@ -3,6 +3,8 @@
  * (envoy/stream_info/stream_info.h), trimmed.
  */
 
+let lastStreamId = 0;
+
 /** Mutable per-stream record. One object per request, reused fields only. */
 export class StreamInfo {
   /** Wall-clock start (ms since epoch) for %START_TIME%. */
@@ -29,12 +31,20 @@ export class StreamInfo {
   originalPath: string | undefined = undefined;
   /** Set by envoy.filters.http.health_check when the request is a health check (StreamInfo::healthCheck()). */
   healthCheck = false;
+  /** This stream's id in log lines (`[C3][S12]`). */
+  readonly streamId = ++lastStreamId;
   constructor(
+    /** The downstream connection's id in log lines. */
+    readonly connectionId: number,
     readonly downstreamRemoteAddress: string,
     readonly downstreamRemotePort: number,
     readonly downstreamLocalAddress: string,
     readonly downstreamLocalPort: number,
   ) {}
+  /** `[C<connection>][S<stream>]`, the prefix of this stream's debug lines (as Envoy's ENVOY_STREAM_LOG). */
+  logPrefix(): string {
+    return `[C${this.connectionId}][S${this.streamId}]`;
+  }
   /** Adds a response flag (once). */
   setResponseFlag(flag: string): void {
     if (this.responseFlags === '') this.responseFlags = flag;

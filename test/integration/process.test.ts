@@ -277,3 +277,17 @@ test('SIGTERM while startup waits for an unreachable control plane exits 0 at on
   assert.deepEqual([code, sig], [0, null], out);
   assert.ok(Date.now() - t0 < 3000);
 });
+
+test('-l debug prints each request as Envoy does: [C][S] request headers, the cluster match, the upstream connection, the response headers', async () => {
+  const [a] = await upstreams();
+  const proxy = await startProxy(['-c', writeConfig(v3Config({ clusters: { a: [a.port] } })), '--concurrency', '1', '-l', 'debug']);
+  cleanup.push(() => proxy.stop());
+  assert.equal((await httpGet(proxy.port, '/dbg?x=1', { 'x-trace-me': 'yes' })).status, 200);
+  const out = await waitFor(() => (/encoding headers via codec/.test(proxy.output()) ? proxy.output() : null), 5000, 'debug lines');
+  const m = /\[C(\d+)\]\[S(\d+)\] request headers complete \(end_stream=true\):\n':authority', '127\.0\.0\.1:\d+'\n':path', '\/dbg\?x=1'\n':method', 'GET'\n(?:'[^\n]*\n)*?'x-trace-me', 'yes'/.exec(out);
+  assert.ok(m, out);
+  const prefix = `[C${m[1]}][S${m[2]}]`;
+  assert.ok(out.includes(`${prefix} cluster 'a' match for URL '/dbg?x=1'; upstream host 127.0.0.1:${a.port}`), out);
+  assert.match(out, new RegExp(`\\[C\\d+\\] connecting to 127\\.0\\.0\\.1:${a.port}`));
+  assert.ok(out.includes(`${prefix} encoding headers via codec (end_stream=false):\n':status', '200'`), out);
+});

@@ -8,7 +8,7 @@
 import * as net from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../../codec/http1/parser';
 import { UpstreamErrors, type AttacheError } from '../../common/errors';
-import { logger } from '../../common/logger';
+import { logger, nextConnectionId } from '../../common/logger';
 import { socketReads } from '../../common/socket-reads';
 import { clampTimeoutMs } from '../../common/timer-limit';
 
@@ -77,9 +77,12 @@ export class UpstreamConnection implements Http1Handler {
   private tunnel = false;
   private connectTimer: NodeJS.Timeout | null = null;
   private readonly connectStart = performance.now();
+  /** Connection id in log lines (`[C8]`). */
+  readonly id = nextConnectionId();
 
   constructor(readonly pool: Http1ConnPool, readonly socket: net.Socket) {
     this.parser = new Http1Parser(ParserKind.Response, this);
+    if (log.debugOn) log.debug(`[C${this.id}] connecting to ${pool.address}:${pool.port}`);
     socket.setNoDelay(true);
     socket.on('connect', () => this.onConnect());
     socket.on('end', () => this.onEnd());
@@ -175,6 +178,7 @@ export class UpstreamConnection implements Http1Handler {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     this.connectTimer = null;
     this.pool.cluster.stats.cxConnectMs(performance.now() - this.connectStart);
+    if (log.debugOn) log.debug(`[C${this.id}] connected`);
     this.state = State.Busy; // handed to a waiter right away
     this.pool.onConnected(this);
   }
@@ -267,6 +271,7 @@ export class UpstreamConnection implements Http1Handler {
   }
 
   private onClose(): void {
+    if (log.debugOn) log.debug(`[C${this.id}] closed`);
     if (this.connectTimer) {
       clearTimeout(this.connectTimer);
       this.connectTimer = null;

@@ -6,6 +6,7 @@
  */
 import { encodeRequestHead, chunkHeader, encodeLastChunk, LAST_CHUNK } from '../../../codec/http1/encoder';
 import type { AttacheError } from '../../../common/errors';
+import { logger } from '../../../common/logger';
 import { CoarseTimer } from '../../../common/timer-wheel';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
 import { getHeader, removeHeader, setHeader, type RequestHead } from '../../../http/headers';
@@ -25,6 +26,7 @@ export interface RouterConfig {
   readonly stats: HttpConnManagerStats;
 }
 
+const log = logger('router');
 const EMPTY = Buffer.alloc(0);
 const RETRY_ONCE = 1;
 /** Methods whose request may be sent twice (RFC 9110 section 9.2.2). */
@@ -122,6 +124,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
     this.host = host;
     this.head = head;
+    if (log.debugOn) log.debug(`${info.logPrefix()} cluster '${cluster.name}' match for URL '${head.path}'; upstream host ${host.key}`);
     this.requestEnded = endStream;
     this.timeoutMs = route.timeoutMs;
     this.buildUpstreamHead(head, route, host);
@@ -207,6 +210,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     rt.stats.rqActive(1);
     this.cb.streamInfo.upstreamHost = host.key;
     this.cb.streamInfo.upstreamStartMono = performance.now();
+    if (log.debugOn) log.debug(`${this.cb.streamInfo.logPrefix()} pool ready: request sent on [C${conn.id}]`);
     conn.attach(this, this.head!.method === 'HEAD', this.upgrade !== null);
     let ok = conn.write(this.encodedHead);
     if (this.upgrade !== null) {
