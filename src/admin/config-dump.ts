@@ -21,7 +21,7 @@ export interface ConfigDumpInput {
   listenersVersionInfo?: string;
   staticRoutes?: RouteConfiguration[];
   dynamicRoutes?: Array<{ routeConfig: RouteConfiguration; versionInfo?: string; lastUpdatedMs?: number }>;
-  /** Only included with `?include_eds`. */
+  /** Endpoints the main thread resolved for static (DNS) clusters, by `cluster_name`. */
   staticEndpoints?: ClusterLoadAssignment[];
   dynamicEndpoints?: Array<{ endpointConfig: ClusterLoadAssignment; versionInfo?: string; lastUpdatedMs?: number }>;
 }
@@ -36,10 +36,30 @@ function clean(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * The `configs` array in Envoy's order: Bootstrap, Clusters, Listeners, Routes, Secrets (empty);
- * Endpoints last when `includeEds`.
+ * The ClusterLoadAssignment of a static cluster as `static_endpoint_configs` shows it: the endpoints
+ * the main thread resolved for it (DNS clusters, from `staticEndpoints` by `cluster_name`), else its
+ * inline `load_assignment`, with `cluster_name` set to the cluster's name. Undefined for a static
+ * EDS cluster, whose assignment came over xDS and is listed in `dynamic_endpoint_configs`.
  */
-export function buildConfigDump(i: ConfigDumpInput, includeEds = false): Array<Record<string, unknown>> {
+function staticAssignment(c: Cluster, resolved: ReadonlyMap<string, ClusterLoadAssignment>): ClusterLoadAssignment | undefined {
+  if (c.type === 'EDS') return undefined;
+  const r = resolved.get(c.name);
+  if (r) return r;
+  return { ...(c.load_assignment ?? {}), cluster_name: c.name };
+}
+
+/**
+ * The `configs` array in Envoy's order: Bootstrap, Clusters, Listeners, Routes, Secrets (empty), then
+ * Endpoints (envoy.admin.v3.EndpointsConfigDump; `/config_dump` drops it without `?include_eds`, as
+ * Envoy's ConfigDumpHandler only adds it then).
+ *
+ * EndpointsConfigDump: Envoy (ConfigDumpHandler::dumpEndpointConfigs) lists one assignment per active
+ * cluster, static or dynamic by the cluster's origin. attache lists static clusters' own endpoints
+ * (inline or DNS-resolved) as `static_endpoint_configs`, and the assignments received over EDS, with
+ * their version_info and last_updated, as `dynamic_endpoint_configs` (`dynamicEndpoints`).
+ * @param includeEds false leaves the EndpointsConfigDump out
+ */
+export function buildConfigDump(i: ConfigDumpInput, includeEds = true): Array<Record<string, unknown>> {
   const configs: Array<Record<string, unknown>> = [
     clean({ '@type': ADMIN + 'BootstrapConfigDump', bootstrap: i.bootstrap, last_updated: ts(i.bootstrapLoadedMs) }),
     clean({
@@ -69,9 +89,11 @@ export function buildConfigDump(i: ConfigDumpInput, includeEds = false): Array<R
     { '@type': ADMIN + 'SecretsConfigDump' },
   ];
   if (includeEds) {
+    const resolved = new Map((i.staticEndpoints ?? []).filter((e) => e.cluster_name).map((e) => [e.cluster_name, e] as const));
+    const statics = i.staticClusters.map((c) => staticAssignment(c, resolved)).filter((e): e is ClusterLoadAssignment => e !== undefined);
     configs.push({
       '@type': ADMIN + 'EndpointsConfigDump',
-      static_endpoint_configs: (i.staticEndpoints ?? []).map((e) => ({ endpoint_config: typed('envoy.config.endpoint.v3.ClusterLoadAssignment', e) })),
+      static_endpoint_configs: statics.map((e) => clean({ endpoint_config: typed('envoy.config.endpoint.v3.ClusterLoadAssignment', e), last_updated: ts(i.bootstrapLoadedMs) })),
       dynamic_endpoint_configs: (i.dynamicEndpoints ?? []).map((d) =>
         clean({ version_info: d.versionInfo, endpoint_config: typed('envoy.config.endpoint.v3.ClusterLoadAssignment', d.endpointConfig), last_updated: ts(d.lastUpdatedMs) }),
       ),
@@ -142,7 +164,10 @@ export function queryConfigDump(
   const mask = q.mask ? q.mask.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
   if (q.resource) {
     const elemType = RESOURCE_TYPES[q.resource];
-    if (!elemType) return { status: 404, message: `${q.resource} not found in config dump` };
+    // Envoy looks the field up in each dump message present (ConfigDumpHandler::addResourceToDump):
+    // `dynamic_endpoint_configs` is not found without `include_eds`, which adds the EndpointsConfigDump.
+    const owner = elemType === undefined ? undefined : ADMIN + elemType.slice(0, elemType.indexOf('.'));
+    if (!elemType || !configs.some((c) => c['@type'] === owner)) return { status: 404, message: `${q.resource} not found in config dump` };
     const out: unknown[] = [];
     for (const c of configs) {
       const list = c[q.resource];

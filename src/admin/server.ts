@@ -54,6 +54,26 @@ function statsQuery(q: URLSearchParams): StatsQuery | Reply {
   return { filter, usedOnly: q.has('usedonly'), type: q.get('type') ?? undefined };
 }
 
+/**
+ * `/stats` parameters Envoy refuses with 400 and a usage line (source/server/admin/stats_params.cc
+ * StatsParams::parse and utils.cc histogramBucketsParam): a `histogram_buckets` other than
+ * cumulative, disjoint, detailed, summary or none, and a `format` other than json, prometheus, text,
+ * html or active-html. attache has no detailed buckets nor HTML stats pages: `histogram_buckets=detailed`
+ * answers as `summary` and `format=html|active-html` as text.
+ * @returns the 400 reply, or undefined when the parameters are valid
+ */
+function statsParamsError(q: URLSearchParams): Reply | undefined {
+  const buckets = q.get('histogram_buckets');
+  if (buckets !== null && !['cumulative', 'disjoint', 'detailed', 'summary', 'none'].includes(buckets)) {
+    return { status: 400, body: 'usage: /stats?histogram_buckets=(cumulative|disjoint|detailed|summary)\n', type: TEXT };
+  }
+  const format = q.get('format');
+  if (format !== null && !['json', 'prometheus', 'text', 'html', 'active-html'].includes(format)) {
+    return { status: 400, body: 'usage: /stats?format=(html|active-html|json|prometheus|text)\n\n', type: TEXT };
+  }
+  return undefined;
+}
+
 const HANDLERS: Record<string, Handler> = {
   '/': { help: 'Admin home page (live dashboard for browsers: Accept: text/html; this list otherwise)', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
   '/help': { help: 'print out list of admin commands', mutates: false, fn: () => ({ status: 200, body: helpText(), type: TEXT }) },
@@ -89,6 +109,8 @@ const HANDLERS: Record<string, Handler> = {
     fn: async (q, ctx) => {
       const sq = statsQuery(q);
       if ('status' in sq) return sq;
+      const bad = statsParamsError(q);
+      if (bad) return bad;
       const snap = await ctx.stats();
       const format = q.get('format');
       if (format === 'json') return { status: 200, body: renderStatsJson(snap, sq, q.get('histogram_buckets') ?? undefined), type: JSON_TYPE };

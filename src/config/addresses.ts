@@ -122,3 +122,41 @@ export function checkStaticEndpoints(c: Seen): void {
     });
   });
 }
+
+/** Names of the clusters the bootstrap reaches a control plane through (every `envoy_grpc.cluster_name`). */
+function xdsClusterNames(v: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(v)) for (const x of v) xdsClusterNames(x, out);
+  else if (isObj(v)) {
+    for (const [k, x] of Object.entries(v)) {
+      if (k === 'envoy_grpc' && isObj(x) && typeof x.cluster_name === 'string') out.add(x.cluster_name);
+      else xdsClusterNames(x, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * A `pipe` (Unix socket) endpoint is allowed only in a cluster that carries xDS over gRPC (Istio's
+ * bootstrap reaches pilot-agent at `./etc/istio/proxy/XDS`); the HTTP data plane connects over TCP.
+ * @param clusters Cluster messages from the walk
+ * @param root the bootstrap (its `envoy_grpc.cluster_name`s name the xDS clusters)
+ * @throws ConfigError at the endpoint's `address.pipe`
+ */
+export function checkPipeEndpoints(clusters: readonly Seen[], root: Obj): void {
+  let xds: Set<string> | undefined;
+  for (const c of clusters) {
+    const la = c.obj.load_assignment;
+    if (!isObj(la) || !Array.isArray(la.endpoints)) continue;
+    la.endpoints.forEach((loc, i) => {
+      if (!isObj(loc) || !Array.isArray(loc.lb_endpoints)) return;
+      loc.lb_endpoints.forEach((lbe, j) => {
+        const addr = isObj(lbe) && isObj(lbe.endpoint) ? lbe.endpoint.address : undefined;
+        if (!isObj(addr) || addr.pipe === undefined) return;
+        if ((xds ??= xdsClusterNames(root)).has(String(c.obj.name))) return;
+        const p = `${c.path}.load_assignment.endpoints[${i}].lb_endpoints[${j}].endpoint.address`;
+        fail(childPath(p, 'pipe'), `"pipe" is not supported by attache for cluster '${String(c.obj.name)}'`, posOf(addr, 'pipe', 'key'),
+          'only a gRPC xDS cluster (named by an envoy_grpc.cluster_name) may use a Unix socket; HTTP upstreams need socket_address');
+      });
+    });
+  }
+}

@@ -20,7 +20,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.config.core.v3.PathConfigSource': ['path', 'watched_directory'],
   'envoy.config.core.v3.WatchedDirectory': ['path'],
   'envoy.config.core.v3.ConfigSource': ['api_config_source', 'ads', 'path', 'path_config_source', 'resource_api_version', 'initial_fetch_timeout'],
-  'envoy.config.core.v3.ApiConfigSource': ['api_type', 'transport_api_version', 'cluster_names', 'grpc_services', 'refresh_delay', 'request_timeout'],
+  'envoy.config.core.v3.ApiConfigSource': ['api_type', 'transport_api_version', 'cluster_names', 'grpc_services', 'refresh_delay', 'request_timeout', 'set_node_on_first_message_only'],
   'envoy.config.core.v3.GrpcService': ['envoy_grpc', 'timeout'],
   'envoy.config.core.v3.GrpcService.EnvoyGrpc': ['cluster_name'],
   'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout', 'max_headers_count'],

@@ -417,6 +417,8 @@ export interface ApiConfigSource {
   grpc_services?: Array<{ envoy_grpc?: { cluster_name: string }; timeout?: Duration }>;
   refresh_delay?: Duration;
   request_timeout?: Duration;
+  /** Send `node` only on a stream's first DiscoveryRequest (default false: on every request). */
+  set_node_on_first_message_only?: boolean;
 }
 
 /** envoy.config.core.v3.ConfigSource */

@@ -43,6 +43,9 @@ const TRACKED = new Set([
 ]);
 
 /** Fields that exist in v3 but attache refuses (rather than ignores). */
+/** The path of a cluster endpoint's `pipe` address. */
+const PIPE_ENDPOINT = /\.lb_endpoints\[\d+\]\.endpoint\.address\.pipe$/;
+
 const REJECTED: Readonly<Record<string, string>> = {
   'envoy.config.core.v3.Address.pipe': 'attache listens and connects on TCP socket addresses only; use socket_address',
   'envoy.config.core.v3.Address.envoy_internal_address': 'attache has no internal listeners; use socket_address',
@@ -95,8 +98,10 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
         near ? undefined : `valid fields: ${Object.keys(fields).join(', ')}`);
     }
     const rejected = REJECTED[`${tname}.${key}`];
-    // The admin listener may be a Unix socket (admin.address.pipe.path); data-plane addresses may not.
-    if (rejected && p !== 'admin.address.pipe') fail(p, `"${key}" is not supported by attache`, kpos, rejected);
+    // The admin listener may be a Unix socket (admin.address.pipe.path), and so may a cluster's
+    // endpoint (semantic.ts allows that only for the gRPC xDS cluster); listeners may not.
+    const pipeOk = p === 'admin.address.pipe' || PIPE_ENDPOINT.test(p);
+    if (rejected && !pipeOk) fail(p, `"${key}" is not supported by attache`, kpos, rejected);
     const v = obj[key];
     if (v === null && f.resolvedType instanceof protobuf.Type && !f.repeated && !f.map && !typeName(f.resolvedType).startsWith('google.protobuf.')) {
       obj[key] = {}; // `http2_protocol_options:` with nothing after it: an empty message.
@@ -104,7 +109,7 @@ function walkMessage(obj: Obj, type: protobuf.Type, path: string, pos: Pos | und
       delete obj[key]; // proto3 JSON: null means "not set".
       continue;
     }
-    const ignored = !isImplemented(tname, key) && p !== 'admin.address.pipe';
+    const ignored = !isImplemented(tname, key) && !pipeOk;
     if (isDeprecated(f)) {
       warn(w, p, kpos, `deprecated field "${key}" of ${tname} ${ignored ? 'is ignored by attache' : '(still accepted by Envoy v3; see its replacement in the API reference)'}`);
     } else if (ignored) warn(w, p, kpos, `field "${key}" of ${tname} is ignored by attache`);

@@ -151,9 +151,9 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
   const earlyLevels: Array<{ component: string | undefined; level: LogLevel }> = [];
   const refresh = () => {
     refreshServerStats(server, { state: effectiveState(), startTimeMs: o.startMs, concurrency: o.concurrency });
-    // Envoy's server.live is 1 once the workers run and until draining; a failed health check
-    // changes server.state (DRAINING) but not server.live.
-    server.live.set(state === 'LIVE' ? 1 : 0);
+    // Envoy's server.live is 1 once the workers run and until draining, and 0 while the health
+    // check is failed (InstanceImpl::failHealthcheck sets it to !fail).
+    server.live.set(state === 'LIVE' && !healthFailed ? 1 : 0);
   };
   // --- issue 4: cluster.<name>.membership_{total,healthy} are main-thread gauges in Envoy; attache
   // fills them from worker 0's host sets whenever stats are read (admin time only).
@@ -204,7 +204,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
     listeners() {
       if (!sup) return [];
       const ports = sup.boundPorts();
-      return o.snapshot().listeners.map((l) => ({ name: l.name, address: l.address.socket_address.address, port: ports[l.name] ?? l.address.socket_address.port_value ?? 0 }));
+      return o.snapshot().listeners.map((l) => ({ name: l.name, address: l.address.socket_address.address, port: l.address.socket_address.port_value || ports[l.name] || 0 }));
     },
     configDump() {
       const snap = o.snapshot();
@@ -259,10 +259,12 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
     // issue 4: the workers' health_check filters answer 503 while failed.
     healthcheckFail() {
       healthFailed = true;
+      refresh();
       sup?.setHealthCheckFailed(true);
     },
     healthcheckOk() {
       healthFailed = false;
+      refresh();
       sup?.setHealthCheckFailed(false);
     },
     // No access log is open before the workers start.

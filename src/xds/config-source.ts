@@ -5,18 +5,33 @@
  * already rewrote the v2 `cluster_names` form into this), or a file (`path`, or
  * `path_config_source.path`).
  *
- * The gRPC target is the first endpoint (`address:port_value`) of the STATIC (or STRICT_DNS)
- * cluster named by `envoy_grpc.cluster_name`; the channel is plain-text HTTP/2.
+ * The gRPC target is the first endpoint of the STATIC (or STRICT_DNS) cluster named by
+ * `envoy_grpc.cluster_name`: `address:port_value` for a socket_address, or a grpc-js `unix:` target
+ * for a `pipe` (a Unix domain socket, as the `xds-grpc` cluster of Istio's pilot-agent bootstrap:
+ * `pipe: {path: ./etc/istio/proxy/XDS}`; a relative path is relative to the working directory, as
+ * Envoy's). The channel is plain-text HTTP/2.
  */
 import { ConfigError } from '../common/errors';
 import { durationMs } from '../common/duration';
-import type { ApiConfigSource, Bootstrap, ConfigSource } from '../config/model';
+import type { Address, ApiConfigSource, Bootstrap, ConfigSource } from '../config/model';
 
 /** Where a subscription's resources come from. */
 export type ResolvedSource =
-  | { kind: 'ads'; target: string; cluster: string }
-  | { kind: 'grpc'; target: string; cluster: string }
+  | ({ kind: 'ads' } & ApiTarget)
+  | ({ kind: 'grpc' } & ApiTarget)
   | { kind: 'path'; path: string };
+
+/** The control plane of a gRPC source. */
+export interface ApiTarget {
+  /** grpc-js target: `host:port`, or `unix:<path>` for a pipe. */
+  target: string;
+  cluster: string;
+  /**
+   * ApiConfigSource `set_node_on_first_message_only` (default false: Envoy sends `node` on every
+   * DiscoveryRequest; envoy/config/core/v3/config_source.proto).
+   */
+  setNodeOnFirstMessageOnly?: boolean;
+}
 
 /** Envoy's default `initial_fetch_timeout` (15 s); "0s" disables it (waits forever). */
 export const DEFAULT_INITIAL_FETCH_TIMEOUT_MS = 15_000;
@@ -27,22 +42,36 @@ export function sourceKey(s: ResolvedSource): string {
 }
 
 /**
- * The target (`host:port`) of the static cluster `name`.
+ * The grpc-js target of a Unix socket path (envoy.config.core.v3.Pipe.path): `unix:<path>` for a
+ * relative path, `unix://<path>` for an absolute one (grpc-js reads `unix:///abs` as `/abs`).
+ * @throws ConfigError for an abstract socket (`@name`), which grpc-js cannot connect to.
+ */
+export function pipeTarget(pipePath: string, path: string): string {
+  if (pipePath.startsWith('@')) throw new ConfigError(`xDS cluster pipe "${pipePath}" is an abstract socket, which attache's gRPC client cannot connect to`, { path, hint: 'use a filesystem path' });
+  return pipePath.startsWith('/') ? `unix://${pipePath}` : `unix:${pipePath}`;
+}
+
+/**
+ * The gRPC target of the static cluster `name`: `host:port` of its first endpoint, or `unix:<path>`
+ * when that endpoint's address is a `pipe`.
  * @throws ConfigError when the cluster is not a static resource or has no endpoint.
  */
 export function clusterTarget(bootstrap: Bootstrap, name: string, path: string): string {
   const c = (bootstrap.static_resources?.clusters ?? []).find((x) => x.name === name);
   if (!c) throw new ConfigError(`xDS cluster "${name}" is not a static cluster`, { path, hint: 'an xDS server must be reachable through a cluster in static_resources.clusters' });
-  const sa = c.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address?.socket_address;
+  const address = c.load_assignment?.endpoints?.[0]?.lb_endpoints?.[0]?.endpoint?.address as Partial<Address> | undefined;
+  if (address?.pipe?.path) return pipeTarget(address.pipe.path, `static_resources.clusters["${name}"].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.pipe.path`);
+  const sa = address?.socket_address;
   if (!sa) throw new ConfigError(`xDS cluster "${name}" has no endpoint`, { path });
   const host = sa.address.includes(':') ? `[${sa.address}]` : sa.address;
   return `${host}:${sa.port_value ?? 0}`;
 }
 
-function apiTarget(bootstrap: Bootstrap, api: ApiConfigSource, path: string): { target: string; cluster: string } {
+function apiTarget(bootstrap: Bootstrap, api: ApiConfigSource, path: string): ApiTarget {
   const cluster = api.grpc_services?.[0]?.envoy_grpc?.cluster_name ?? api.cluster_names?.[0];
   if (!cluster) throw new ConfigError('api_config_source names no cluster', { path, hint: 'set grpc_services: [{envoy_grpc: {cluster_name: xds_cluster}}]' });
-  return { target: clusterTarget(bootstrap, cluster, path), cluster };
+  const firstOnly = api.set_node_on_first_message_only === true;
+  return { target: clusterTarget(bootstrap, cluster, path), cluster, ...(firstOnly ? { setNodeOnFirstMessageOnly: true } : {}) };
 }
 
 /**

@@ -107,7 +107,7 @@ export function adminView(c: Caches): DynamicAdminView {
 /**
  * Merges the dynamic dump into the static one (src/admin `buildConfigDump` output) by `@type`, so
  * `/config_dump` has one ClustersConfigDump with both static and dynamic entries, as Envoy's.
- * Types the base lacks (EndpointsConfigDump without `include_eds`) are left out unless `includeMissing`.
+ * Types the base lacks are left out unless `includeMissing`.
  */
 export function mergeConfigDump(base: Array<Record<string, unknown>>, dynamic: Array<Record<string, unknown>>, includeMissing = false): Array<Record<string, unknown>> {
   const out = base.map((c) => ({ ...c }));

@@ -4,7 +4,8 @@
  * the last accepted version_info, the last nonce and the watch that validates responses.
  *
  * Protocol (envoy/api/envoy/service/discovery/v3/discovery.proto, "xDS REST and gRPC protocol"):
- * - the first request on each stream carries the bootstrap `node`;
+ * - every request carries the bootstrap `node`, or only the first of each stream when the
+ *   ApiConfigSource sets `set_node_on_first_message_only` (envoy/config/core/v3/config_source.proto);
  * - a response is ACKed with its version_info and nonce, or NACKed with the previous version_info,
  *   its nonce and `error_detail` (google.rpc.Status code 3, INVALID_ARGUMENT);
  * - a change of subscribed names sends a request with the held version and the last nonce;
@@ -32,11 +33,13 @@ export interface TypeWatch {
 
 /** Options of an {@link XdsStream}. */
 export interface XdsStreamOptions {
-  /** `host:port` of the control plane (plain-text HTTP/2). */
+  /** grpc-js target of the control plane, `host:port` or `unix:<path>` (plain-text HTTP/2). */
   target: string;
   method: StreamMethod;
   /** envoy.config.core.v3.Node in protobufjs object form. */
   node: unknown;
+  /** ApiConfigSource `set_node_on_first_message_only`: send `node` only on a stream's first request (default false: on every request). */
+  setNodeOnFirstMessageOnly?: boolean;
   /** For logs: `ads` or the per-type service. */
   label: string;
   /** Called when the stream becomes connected (response headers or a response) or is lost. */
@@ -170,7 +173,7 @@ export class XdsStream {
 
   private write(req: DiscoveryRequest): void {
     if (this.call === null) return;
-    if (!this.nodeSent) {
+    if (!this.nodeSent || !this.opts.setNodeOnFirstMessageOnly) {
       req.node = this.opts.node as DiscoveryRequest['node'];
       this.nodeSent = true;
     }

@@ -5,7 +5,7 @@
  * walk (`validateResource` in src/config), so dynamic resources get the same canonical forms.
  */
 import { ConfigError } from '../common/errors';
-import { resourceNameOf, validateResource, type ResourceTypeUrl } from '../config/resource';
+import { canonicalResourceType, resourceNameOf, validateResource, type ResourceTypeUrl } from '../config/resource';
 import { fromProtoAny } from './proto-json';
 
 /** One accepted resource. */
@@ -39,6 +39,32 @@ export interface AcceptResult {
   names: string[];
 }
 
+const RESOURCE_WRAPPER = 'type.googleapis.com/envoy.service.discovery.v3.Resource';
+
+/**
+ * The first resource whose Any type is not the response's type (a RouteConfiguration in a CDS
+ * response), as Envoy's GrpcMuxImpl::onDiscoveryResponse (source/extensions/config_subscription/
+ * grpc/grpc_mux_impl.cc) rejects it: "<resource type> does not match the message-wide type URL
+ * <type_url> in DiscoveryResponse <message>". A decoded Any carries its type as `'@type'` (known
+ * types) or `type_url` (unknown ones); an envoy.service.discovery.v3.Resource wrapper is not checked
+ * (Envoy neither). The message is summarised by its version_info and resource count.
+ * @returns the error and the names of the mismatched resources, or undefined when all match
+ */
+export function typeMismatch(typeUrl: ResourceTypeUrl, resources: readonly unknown[], version: string): { error: string; names: string[] } | undefined {
+  for (const raw of resources) {
+    if (typeof raw !== 'object' || raw === null) continue;
+    const o = raw as Record<string, unknown>;
+    const t = typeof o['@type'] === 'string' ? (o['@type'] as string) : typeof o.type_url === 'string' ? (o.type_url as string) : undefined;
+    if (t === undefined || t === RESOURCE_WRAPPER || canonicalResourceType(t) === typeUrl) continue;
+    const name = typeof o.name === 'string' ? o.name : typeof o.cluster_name === 'string' ? o.cluster_name : '';
+    return {
+      error: `${t} does not match the message-wide type URL ${typeUrl} in DiscoveryResponse version_info: "${version}" (${resources.length} resource${resources.length === 1 ? '' : 's'})`,
+      names: name ? [name] : [],
+    };
+  }
+  return undefined;
+}
+
 /**
  * Accepted resources of one type. `wildcard` types (LDS, CDS) replace their whole set with each
  * response (state of the world); named types (EDS, RDS) update the names a response carries.
@@ -58,6 +84,11 @@ export class ResourceCache<T> {
    * @returns what changed, or an error message naming the resource and field (nothing is changed)
    */
   accept(resources: readonly unknown[], version: string, nowMs = Date.now()): AcceptResult | string {
+    const mismatch = typeMismatch(this.typeUrl, resources, version);
+    if (mismatch !== undefined) {
+      this.rejected = { version, error: mismatch.error, timeMs: nowMs, names: mismatch.names };
+      return mismatch.error;
+    }
     const parsed = new Map<string, T>();
     const raws = new Map<string, string>();
     const errors: string[] = [];

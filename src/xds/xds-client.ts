@@ -20,7 +20,7 @@ export interface Subscription {
 
 /** Options of {@link XdsClient}. */
 export interface XdsClientOptions {
-  /** envoy.config.core.v3.Node in protobufjs object form (sent on each stream's first request). */
+  /** envoy.config.core.v3.Node in protobufjs object form (sent on every request, or on each stream's first with `set_node_on_first_message_only`). */
   node: unknown;
   /** Called when the "all gRPC streams connected" state flips (`control_plane.connected_state`). */
   onConnectedState?: (connected: boolean) => void;
@@ -55,6 +55,7 @@ export class XdsClient {
         target: source.target,
         method: source.kind === 'ads' ? methods.ads : methods.byType[type],
         node: this.opts.node,
+        setNodeOnFirstMessageOnly: source.setNodeOnFirstMessageOnly,
         label: source.kind === 'ads' ? 'ads' : type.slice(type.lastIndexOf('.') + 1),
         onConnectedChange: () => this.checkConnected(),
         backoffBaseMs: this.opts.backoffBaseMs,

@@ -48,11 +48,15 @@ interface ActiveStream {
  * grpc-js on each send) when the type is not in the descriptors.
  */
 function encodeResource(t: ResourceTypeUrl, resource: unknown): unknown {
-  const obj = toProtoResource(t, resource) as Record<string, unknown>;
-  const type = lookupTypeUrl(t);
+  // A resource whose own `'@type'` names another known message is sent as that type (a control
+  // plane bug attache must NACK: "does not match the message-wide type URL").
+  const own = (resource as { '@type'?: unknown } | null)?.['@type'];
+  const as = typeof own === 'string' && canonicalResourceType(own) !== t && lookupTypeUrl(own) ? own : t;
+  const obj = toProtoResource(as, resource) as Record<string, unknown>;
+  const type = lookupTypeUrl(as);
   if (!type) return obj;
   const { '@type': _, ...fields } = obj;
-  return { type_url: t, value: Buffer.from(type.encode(type.fromObject(fields)).finish()) };
+  return { type_url: as, value: Buffer.from(type.encode(type.fromObject(fields)).finish()) };
 }
 
 /** One resource as served: its JSON (to tell changes) and its encoded form, made once on first send. */
@@ -109,6 +113,18 @@ export class XdsServer extends EventEmitter {
     const host = address.includes(':') ? `[${address}]` : address;
     return new Promise((resolve, reject) => {
       this.server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p)));
+    });
+  }
+
+  /**
+   * Binds a Unix domain socket (plain text) and starts serving, as a control plane reached through an
+   * Envoy `pipe` address (Istio's pilot-agent serves xDS on `./etc/istio/proxy/XDS`).
+   * @throws Error when the socket cannot be bound (e.g. the path exists)
+   */
+  listenUnix(socketPath: string): Promise<void> {
+    const target = socketPath.startsWith('/') ? `unix://${socketPath}` : `unix:${socketPath}`;
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(target, grpc.ServerCredentials.createInsecure(), (err) => (err ? reject(err) : resolve()));
     });
   }
 

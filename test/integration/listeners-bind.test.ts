@@ -77,3 +77,20 @@ test('two LDS listeners on one address: the second is refused as a duplicate add
     await up.close();
   }
 });
+
+test('an LDS listener moved to another port: it serves there and /listeners shows the new address', async () => {
+  const { up, server, xdsPort, p1 } = await setup();
+  server.setResources(TYPE_URLS.listener, [listener('l1', p1, { cluster: 'web' })]);
+  let proxy: Proxy | undefined;
+  try {
+    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+    const p2 = await freePort();
+    server.setResources(TYPE_URLS.listener, [listener('l1', p2, { cluster: 'web' })]);
+    await waitFor(async () => (await get(p2)).body === 'a', 5000, 'l1 serving on the new port');
+    assert.match((await httpGet(proxy.adminPort, '/listeners')).body, new RegExp(`^l1::127\\.0\\.0\\.1:${p2}$`, 'm'));
+  } finally {
+    await proxy?.stop();
+    await server.close();
+    await up.close();
+  }
+});

@@ -94,7 +94,8 @@ test('/healthcheck/fail makes every worker answer 503 LH, /healthcheck/ok brings
   // Envoy (source/server/utils.cc serverState()): a failed health check makes the server DRAINING.
   assert.deepEqual(await admin('/ready'), { status: 503, body: 'DRAINING\n' });
   assert.equal(JSON.parse((await admin('/server_info')).body).state, 'DRAINING');
-  assert.match((await admin(`/stats?filter=${encodeURIComponent('^server\\.(state|live)$')}`)).body, /^server\.live: 1\nserver\.state: 1\n$/);
+  // ... and server.live 0 (InstanceImpl::failHealthcheck sets it to !fail).
+  assert.match((await admin(`/stats?filter=${encodeURIComponent('^server\\.(state|live)$')}`)).body, /^server\.live: 0\nserver\.state: 1\n$/);
   // The message reaches the workers asynchronously; poll until all answer 503.
   await waitFor(async () => (await round()).every((r) => r.status === 503), 3000, 'every worker failing health checks');
   for (const r of await round()) {
@@ -107,6 +108,7 @@ test('/healthcheck/fail makes every worker answer 503 LH, /healthcheck/ok brings
   assert.deepEqual(await admin('/healthcheck/ok', 'POST'), { status: 200, body: 'OK\n' });
   assert.deepEqual(await admin('/ready'), { status: 200, body: 'LIVE\n' });
   assert.equal(JSON.parse((await admin('/server_info')).body).state, 'LIVE');
+  assert.match((await admin(`/stats?filter=${encodeURIComponent('^server\\.live$')}`)).body, /^server\.live: 1\n$/);
   await waitFor(async () => (await round()).every((r) => r.status === 200), 3000, 'every worker passing health checks');
 });
 

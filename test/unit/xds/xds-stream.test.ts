@@ -25,7 +25,7 @@ function edsWatch(names: string[], reject: (r: unknown[]) => string | null = () 
 }
 
 for (const kind of ['ads', 'grpc'] as const) {
-  test(`${kind}: node on the first request, ACK with version and nonce, NACK keeping the previous version`, async () => {
+  test(`${kind}: node on every request, ACK with version and nonce, NACK keeping the previous version`, async () => {
     const server = new XdsServer();
     const port = await server.listen(0);
     server.setResources(TYPE_URLS.endpoint, [cla('a', 1), cla('b', 2)]);
@@ -40,7 +40,8 @@ for (const kind of ['ads', 'grpc'] as const) {
       assert.deepEqual(first.node, { id: 'n1', cluster: 'c1' });
       assert.deepEqual([first.versionInfo, first.nonce, first.names], ['', '', ['a']]);
       assert.deepEqual(e.got.map((g) => g.resources.length), [1]);
-      assert.equal(ack.node, undefined);
+      // Envoy's default set_node_on_first_message_only: false (config_source.proto): node on every request.
+      assert.deepEqual(ack.node, { id: 'n1', cluster: 'c1' });
       assert.equal(ack.versionInfo, server.version(TYPE_URLS.endpoint));
       assert.notEqual(ack.nonce, '');
       assert.equal(ack.errorDetail, undefined);
