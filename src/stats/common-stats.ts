@@ -38,6 +38,12 @@ export class ClusterStats {
   readonly upstream_cx_destroy: Counter;
   readonly upstream_cx_destroy_local: Counter;
   readonly upstream_cx_destroy_remote: Counter;
+  readonly upstream_cx_destroy_with_active_rq: Counter;
+  readonly upstream_cx_destroy_local_with_active_rq: Counter;
+  readonly upstream_cx_destroy_remote_with_active_rq: Counter;
+  readonly upstream_cx_protocol_error: Counter;
+  readonly upstream_rq_tx_reset: Counter;
+  readonly upstream_rq_pending_failure_eject: Counter;
   readonly upstream_cx_rx_bytes_total: Counter;
   readonly upstream_cx_tx_bytes_total: Counter;
   readonly membership_healthy: Gauge;
@@ -80,6 +86,12 @@ export class ClusterStats {
     this.upstream_cx_destroy = c('upstream_cx_destroy');
     this.upstream_cx_destroy_local = c('upstream_cx_destroy_local');
     this.upstream_cx_destroy_remote = c('upstream_cx_destroy_remote');
+    this.upstream_cx_destroy_with_active_rq = c('upstream_cx_destroy_with_active_rq');
+    this.upstream_cx_destroy_local_with_active_rq = c('upstream_cx_destroy_local_with_active_rq');
+    this.upstream_cx_destroy_remote_with_active_rq = c('upstream_cx_destroy_remote_with_active_rq');
+    this.upstream_cx_protocol_error = c('upstream_cx_protocol_error');
+    this.upstream_rq_tx_reset = c('upstream_rq_tx_reset');
+    this.upstream_rq_pending_failure_eject = c('upstream_rq_pending_failure_eject');
     this.upstream_cx_rx_bytes_total = c('upstream_cx_rx_bytes_total');
     this.upstream_cx_tx_bytes_total = c('upstream_cx_tx_bytes_total');
     this.membership_healthy = g('membership_healthy');
@@ -144,6 +156,9 @@ export class HttpConnManagerStats {
   readonly downstream_rq_idle_timeout: Counter;
   readonly downstream_rq_header_timeout: Counter;
   readonly downstream_rq_too_large: Counter;
+  readonly downstream_cx_upgrades_total: Counter;
+  readonly downstream_cx_upgrades_active: Gauge;
+  readonly downstream_rq_ws_on_non_ws_route: Counter;
   /** ms from the first request byte to the last response byte. */
   readonly downstream_rq_time: Histogram;
   /** ms a downstream connection lived. */
@@ -185,6 +200,9 @@ export class HttpConnManagerStats {
     this.downstream_rq_idle_timeout = c('downstream_rq_idle_timeout');
     this.downstream_rq_header_timeout = c('downstream_rq_header_timeout');
     this.downstream_rq_too_large = c('downstream_rq_too_large');
+    this.downstream_cx_upgrades_total = c('downstream_cx_upgrades_total');
+    this.downstream_cx_upgrades_active = g('downstream_cx_upgrades_active');
+    this.downstream_rq_ws_on_non_ws_route = c('downstream_rq_ws_on_non_ws_route');
     this.downstream_rq_time = store.histogram(prefix + 'downstream_rq_time', 'ms');
     this.downstream_cx_length_ms = store.histogram(prefix + 'downstream_cx_length_ms', 'ms');
     this.no_route = c('no_route');

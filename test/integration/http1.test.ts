@@ -244,9 +244,16 @@ test('WebSocket upgrade is tunnelled where upgrade_configs allow it, 403 elsewhe
   });
   assert.match(buf, /^HTTP\/1\.1 101 /);
   assert.match(buf, /upgrade: websocket/i);
+  const upgradeStats = async () => (await httpGet(proxy.adminPort, '/stats?filter=^http\\.ingress_http\\.downstream_(cx_upgrades|rq_ws_on_non_ws_route)')).body;
+  assert.match(await upgradeStats(), /downstream_cx_upgrades_active: 1\n/);
   sock.destroy();
   const refused = await rawRequest(proxy.port, 'GET /nows HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n');
+  // Envoy: an empty 403, and the connection closes after it.
   assert.equal(refused.responses[0].status, 403);
+  assert.equal(refused.responses[0].body.length, 0);
+  assert.equal(refused.responses[0].headers.connection, 'close');
+  assert.equal(refused.closed, true);
+  assert.equal(await upgradeStats(), 'http.ingress_http.downstream_cx_upgrades_active: 0\nhttp.ingress_http.downstream_cx_upgrades_total: 1\nhttp.ingress_http.downstream_rq_ws_on_non_ws_route: 1\n');
 });
 
 const hostile: Array<[string, string, number]> = [

@@ -145,6 +145,30 @@ test('a connect_timeout longer than Node timers allow (30 days) is not a 1 ms ti
   assert.doesNotMatch(p.output(), /TimeoutOverflowWarning/);
 });
 
+test('stats of broken upstream exchanges, as Envoy names them: protocol error (local close), remote close mid-response', async () => {
+  const up = await rawUpstream((sock, req) => {
+    if (req.startsWith('GET /garbage')) sock.write('HTTP/1.1 abc nonsense\r\n\r\n');
+    else {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');
+      setTimeout(() => sock.destroy(), 20);
+    }
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port);
+  assert.equal((await rawRequest(p.port, 'GET /garbage HTTP/1.1\r\nHost: x\r\n\r\n')).responses[0]?.status, 502);
+  await rawRequest(p.port, 'GET /cut HTTP/1.1\r\nHost: x\r\n\r\n');
+  const stats = (await httpGet(p.adminPort, '/stats?filter=^cluster\\.up\\.upstream_(cx_protocol_error|cx_destroy_.*with_active_rq|rq_tx_reset|rq_pending_failure_eject)$')).body;
+  assert.equal(stats, [
+    'cluster.up.upstream_cx_destroy_local_with_active_rq: 1',
+    'cluster.up.upstream_cx_destroy_remote_with_active_rq: 1',
+    'cluster.up.upstream_cx_destroy_with_active_rq: 2',
+    'cluster.up.upstream_cx_protocol_error: 1',
+    'cluster.up.upstream_rq_pending_failure_eject: 1',
+    'cluster.up.upstream_rq_tx_reset: 1',
+    '',
+  ].join('\n'));
+});
+
 test('upstream reset after the response started: the downstream connection is closed, not answered twice', async () => {
   const up = await rawUpstream((sock) => {
     sock.write('HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial');

@@ -36,6 +36,15 @@ export interface PoolStats {
   pendingActive(delta: number): void;
   pendingTotal(): void;
   pendingOverflow(): void;
+  /** A connection closed with a request in flight (`upstream_cx_destroy_{local,remote}_with_active_rq`). */
+  cxDestroyWithActiveRq(local: boolean): void;
+  /** The upstream's response did not parse (`upstream_cx_protocol_error`). */
+  cxProtocolError(): void;
+  /**
+   * A request in flight ended by us (`upstream_rq_tx_reset`) or by the upstream closing the
+   * connection (`upstream_rq_pending_failure_eject`, Envoy's name for a ConnectionTermination reset).
+   */
+  rqReset(local: boolean): void;
 }
 
 /** A waiter for a connection. */
@@ -149,6 +158,11 @@ export class UpstreamConnection implements Http1Handler {
 
   /** Closes the connection now, without calling the current handler back. */
   destroy(): void {
+    if (this.handler !== null && this.state === State.Busy) {
+      const s = this.pool.cluster.stats;
+      s.cxDestroyWithActiveRq(true);
+      s.rqReset(true);
+    }
     this.handler = null;
     this.closedLocally = true;
     this.teardown();
@@ -208,6 +222,7 @@ export class UpstreamConnection implements Http1Handler {
     this.inExecute = false;
     if (this.protocolError) {
       const h = this.handler;
+      this.pool.cluster.stats.cxProtocolError();
       this.destroy();
       h?.onUpstreamReset(UpstreamErrors.protocol(), false);
       return;
@@ -243,6 +258,7 @@ export class UpstreamConnection implements Http1Handler {
     if ((this.state as State) === State.Closed) return;
     const h = this.handler;
     log.debug(`upstream protocol error ${this.parser.errorCode}: ${this.parser.errorReason}`);
+    this.pool.cluster.stats.cxProtocolError();
     this.destroy();
     h?.onUpstreamReset(UpstreamErrors.protocol(), false);
   }
@@ -287,6 +303,11 @@ export class UpstreamConnection implements Http1Handler {
     const h = this.handler;
     this.handler = null;
     this.pool.onConnectionClosed(this, prev === State.Idle);
+    if (h !== null && prev === State.Busy) {
+      const s = this.pool.cluster.stats;
+      s.cxDestroyWithActiveRq(false);
+      s.rqReset(false);
+    }
     if (h !== null) {
       if (this.tunnel) h.onUpstreamTunnelEnd?.();
       else h.onUpstreamReset(UpstreamErrors.reset(!this.gotResponseBytes && this.reused), !this.gotResponseBytes);

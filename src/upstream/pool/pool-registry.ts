@@ -71,6 +71,12 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
     pendingActive: (d) => cs.upstream_rq_pending_active.inc(d),
     pendingTotal: () => cs.upstream_rq_pending_total.inc(),
     pendingOverflow: () => cs.upstream_rq_pending_overflow.inc(),
+    cxDestroyWithActiveRq: (local) => {
+      cs.upstream_cx_destroy_with_active_rq.inc();
+      (local ? cs.upstream_cx_destroy_local_with_active_rq : cs.upstream_cx_destroy_remote_with_active_rq).inc();
+    },
+    cxProtocolError: () => cs.upstream_cx_protocol_error.inc(),
+    rqReset: (local) => (local ? cs.upstream_rq_tx_reset : cs.upstream_rq_pending_failure_eject).inc(),
   };
   const cb = cluster.circuitBreakers.default;
   rt = Object.freeze({

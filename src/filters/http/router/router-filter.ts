@@ -104,11 +104,14 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (t !== null) {
       if (!route.upgradeAllowed(t, cb.upgradeEnabledByHcm(t))) {
         // Envoy's HCM: an empty 403, details upgrade_failed.
+        this.cfg.stats.downstream_rq_ws_on_non_ws_route.inc();
         cb.streamInfo.responseCodeDetails = 'upgrade_failed';
         cb.sendLocalReply(403, '', undefined);
         return FilterHeadersStatus.StopIteration;
       }
       this.upgrade = getHeader(head.headers, 'upgrade') ?? t;
+      this.cfg.stats.downstream_cx_upgrades_total.inc();
+      this.cfg.stats.downstream_cx_upgrades_active.inc();
     }
     // Hashing LBs get the route's hash_policy hash; every other policy ignores it.
     let lbCtx: LbContext | undefined;
@@ -475,6 +478,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   onDestroy(): void {
     if (this.done) return;
     this.done = true;
+    if (this.upgrade !== null) this.cfg.stats.downstream_cx_upgrades_active.dec();
     this.disarmTimeout();
     if (this.cancelPool !== null) {
       this.cancelPool();
