@@ -40,7 +40,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
   'envoy.extensions.filters.network.http_connection_manager.v3.Rds': ['route_config_name', 'config_source'],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config', 'is_optional', 'disabled'],
   'envoy.config.route.v3.RouteConfiguration': [
-    'name', 'virtual_hosts', 'internal_only_headers', 'request_headers_to_add', 'request_headers_to_remove',
+    'name', 'virtual_hosts', 'validate_clusters', 'internal_only_headers', 'request_headers_to_add', 'request_headers_to_remove',
     'response_headers_to_add', 'response_headers_to_remove', 'most_specific_header_mutations_wins',
   ],
   'envoy.config.route.v3.VirtualHost': [

@@ -36,8 +36,12 @@ export function checkSemantics(root: Obj, seen: SeenByType): void {
   const clusters = uniqueNames(of('envoy.config.cluster.v3.Cluster').filter((s) => /^static_resources\.clusters\[\d+\]$/.test(s.path)), 'cluster');
   const dyn = root.dynamic_resources as Obj | undefined;
   if (!dyn?.cds_config) {
-    for (const s of of('envoy.config.route.v3.RouteAction')) checkClusterRef(s, 'cluster', clusters);
-    for (const s of of('envoy.config.route.v3.WeightedCluster.ClusterWeight')) checkClusterRef(s, 'name', clusters);
+    // RouteConfiguration.validate_clusters: false lets a route name a cluster that does not exist
+    // (it answers 503 NC when used).
+    const unchecked = of('envoy.config.route.v3.RouteConfiguration').filter((r) => r.obj.validate_clusters === false).map((r) => `${r.path}.`);
+    const checked = (s: Seen) => !unchecked.some((p) => s.path.startsWith(p));
+    for (const s of of('envoy.config.route.v3.RouteAction')) if (checked(s)) checkClusterRef(s, 'cluster', clusters);
+    for (const s of of('envoy.config.route.v3.WeightedCluster.ClusterWeight')) if (checked(s)) checkClusterRef(s, 'name', clusters);
   }
   for (const s of of(HCM)) checkFilterOrder(s);
   for (const s of of('envoy.type.matcher.v3.RegexMatcher')) checkRegex(s);

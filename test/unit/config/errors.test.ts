@@ -138,6 +138,12 @@ test('route to an undefined cluster names the nearest one; skipped when CDS is c
   assert.doesNotThrow(() => loadBootstrap({ yaml: withCds }));
 });
 
+test('route_config validate_clusters: false lets a route name a cluster that does not exist', () => {
+  const unvalidated = variant('route: { cluster: c0 }', 'route: { cluster: c1 }').replace(/route_config: *\{/, 'route_config: { validate_clusters: false,').replace(/route_config:\n( +)/, 'route_config:\n$1validate_clusters: false\n$1');
+  assert.match(unvalidated, /validate_clusters: false/);
+  assert.doesNotThrow(() => loadBootstrap({ yaml: unvalidated }));
+});
+
 test('duplicate listener and cluster names', () => {
   const dupCluster = `${BASE}  - name: c0\n    type: STATIC\n`;
   assertError(loadError(dupCluster), { message: /^duplicate cluster name "c0" \(first defined at --config-yaml:24:11, static_resources.clusters\[0\]\)$/, path: 'static_resources.clusters[1].name', line: 35, column: 11 });
