@@ -7,7 +7,7 @@
 
 import type { protobuf } from './proto-descriptors';
 import { copyPos, posOf, setChildPos, setPos, type Pos } from './load';
-import { childPath, fail, warn, type Diagnostics } from './diagnostics';
+import { childPath, editDistance, fail, suggest, warn, type Diagnostics } from './diagnostics';
 import { LEGACY_NAMES, NAME_HINTS, NAME_TO_TYPE, upgradeTypeUrl } from './names';
 
 type Obj = Record<string, unknown>;
@@ -92,6 +92,15 @@ export function normaliseMessage(obj: Obj, type: protobuf.Type, tname: string, p
 }
 
 /** Filter/access-log/transport-socket shapes `{name, config | typed_config}`. */
+/**
+ * `; did you mean envoy.router?` for a misspelt extension name (v3 or legacy), else ''. Names share
+ * long `envoy.` prefixes, so only a typo of at most two characters counts.
+ */
+function didYouMean(name: string | undefined): string {
+  const near = name === undefined ? undefined : suggest(name, [...Object.keys(NAME_TO_TYPE), ...Object.keys(LEGACY_NAMES)]);
+  return near && editDistance(name!.toLowerCase(), near.toLowerCase()) <= 2 ? `; did you mean ${near}?` : '';
+}
+
 function normaliseExtension(obj: Obj, path: string, d: Diagnostics): void {
   if (typeof obj.name === 'string') {
     const v3 = LEGACY_NAMES[obj.name];
@@ -109,7 +118,7 @@ function normaliseExtension(obj: Obj, path: string, d: Diagnostics): void {
     if ('typed_config' in obj) fail(childPath(path, 'config'), 'both v2 "config" and "typed_config" are set', where, 'remove "config"');
     const url = name ? NAME_TO_TYPE[name] : undefined;
     if (!url) {
-      fail(childPath(path, 'config'), `cannot translate v2 "config" of extension "${name ?? '?'}": attache does not know its v3 @type`, where,
+      fail(childPath(path, 'config'), `cannot translate v2 "config" of extension "${name ?? '?'}": attache does not know its v3 @type${didYouMean(name)}`, where,
         (name && NAME_HINTS[name]) ?? 'write "typed_config:" with the v3 "@type" of this extension (see its page in Envoy\'s API reference)');
     }
     obj.typed_config = withType(url, obj.config, where);
@@ -122,7 +131,7 @@ function normaliseExtension(obj: Obj, path: string, d: Diagnostics): void {
     const url = NAME_TO_TYPE[name];
     if (!url) {
       if (obj.is_optional === true) return;
-      fail(childPath(path, 'name'), `unknown extension "${name}" (no typed_config to tell its @type)`, posOf(obj, 'name'),
+      fail(childPath(path, 'name'), `unknown extension "${name}" (no typed_config to tell its @type)${didYouMean(name)}`, posOf(obj, 'name'),
         NAME_HINTS[name] ?? 'add typed_config with the "@type" of the extension, or "is_optional: true" on an HTTP filter attache may skip');
     }
     obj.typed_config = withType(url, undefined, posOf(obj, 'name'));

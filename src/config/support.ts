@@ -12,7 +12,7 @@ import { httpFilterRegistry } from '../filters/http';
 import { compileRouteTable } from '../router';
 import type { RouteConfiguration } from './model';
 import { posOf, type Pos } from './load';
-import { childPath, fail, warn, type Diagnostics } from './diagnostics';
+import { childPath, fail, suggest, warn, type Diagnostics } from './diagnostics';
 import type { Seen, SeenByType } from './proto-schema';
 import { lookupTypeUrl } from './proto-descriptors';
 
@@ -118,7 +118,8 @@ function checkListener(s: Seen): void {
       if (!isObj(f)) return;
       const type = isObj(f.typed_config) ? f.typed_config['@type'] : undefined;
       if (type === HCM_TYPE || (type === undefined && f.name === HCM_NAME)) return;
-      fail(childPath(childPath(path, 'filters'), i), `network filter "${String(f.name ?? type)}" is not implemented by attache`, posOf(filters, i),
+      const near = type === undefined && typeof f.name === 'string' ? suggest(f.name, [HCM_NAME, 'envoy.http_connection_manager']) : undefined;
+      fail(childPath(childPath(path, 'filters'), i), `network filter "${String(f.name ?? type)}" is not implemented by attache${near ? `; did you mean ${near}?` : ''}`, posOf(filters, i),
         `attache implements one network filter: ${HCM_NAME} (HTTP/1.1)`);
     });
   }
@@ -161,7 +162,8 @@ function checkHttpFilters(s: Seen, d: Diagnostics): void {
       warn(d, p, posOf(filters, i), `${what} skipped: not implemented by attache`);
       return;
     }
-    fail(p, `${what} is not implemented by attache`, posOf(filters, i),
+    const near = name !== undefined && type === undefined ? suggest(name, httpFilterRegistry.names()) : undefined;
+    fail(p, `${what} is not implemented by attache${near ? `; did you mean ${near}?` : ''}`, posOf(filters, i),
       `attache implements: ${httpFilterRegistry.names().join(', ')}; set is_optional: true to skip a filter attache lacks`);
   });
 }

@@ -230,3 +230,8 @@ test('null on a wrapper or duration field means unset (proto3 JSON), not "got a 
   assert.notEqual(withTimeout, BASE);
   assert.equal(loadBootstrap({ yaml: withTimeout }).bootstrap.static_resources?.clusters?.[0].connect_timeout, undefined);
 });
+
+test('a misspelt extension name gets a did-you-mean', () => {
+  const e = loadError(BASE.replace(/- name: envoy\.filters\.http\.router\n\s*typed_config:\n\s*"@type": [^\n]*/, '- name: envoy.routr'));
+  assert.match(e.message, /unknown extension "envoy\.routr" .*; did you mean envoy\.router\?/);
+});
