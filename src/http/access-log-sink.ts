@@ -51,6 +51,8 @@ function recordOf(s: ActiveStream): AccessLogRecord {
     upstreamServiceTimeMs: i.upstreamHeadersMono > 0 ? i.upstreamHeadersMono - i.upstreamStartMono : undefined,
     downstreamRemoteAddress: i.downstreamRemoteAddress,
     downstreamRemotePort: i.downstreamRemotePort,
+    downstreamDirectRemoteAddress: s.conn.remoteAddress,
+    downstreamDirectRemotePort: s.conn.remotePort,
     downstreamLocalAddress: i.downstreamLocalAddress,
     downstreamLocalPort: i.downstreamLocalPort,
     routeName: i.routeName,

@@ -7,7 +7,7 @@
  * Supported operators: START_TIME[(strftime)], REQ/RESP/TRAILER(Header[?Alt])[:len], RESPONSE_CODE,
  * RESPONSE_CODE_DETAILS, RESPONSE_FLAGS, BYTES_RECEIVED, BYTES_SENT, DURATION, REQUEST_DURATION,
  * RESPONSE_DURATION, RESPONSE_TX_DURATION, UPSTREAM_HOST, UPSTREAM_CLUSTER, UPSTREAM_LOCAL_ADDRESS,
- * UPSTREAM_TRANSPORT_FAILURE_REASON, DOWNSTREAM_REMOTE_ADDRESS[_WITHOUT_PORT],
+ * UPSTREAM_TRANSPORT_FAILURE_REASON, DOWNSTREAM_[DIRECT_]REMOTE_ADDRESS[_WITHOUT_PORT],
  * DOWNSTREAM_LOCAL_ADDRESS[_WITHOUT_PORT], DOWNSTREAM_LOCAL_PORT, PROTOCOL, ROUTE_NAME, HOSTNAME,
  * CONNECTION_ID. A missing value prints `-` (text) or `null` (JSON).
  */
@@ -70,6 +70,9 @@ export interface AccessLogRecord {
   upstreamServiceTimeMs?: number;
   downstreamRemoteAddress: string;
   downstreamRemotePort: number;
+  /** The peer of the connection (%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%), when it differs from downstreamRemoteAddress (x-forwarded-for). */
+  downstreamDirectRemoteAddress?: string;
+  downstreamDirectRemotePort?: number;
   downstreamLocalAddress: string;
   downstreamLocalPort: number;
   routeName?: string;
@@ -81,7 +84,7 @@ export interface AccessLogRecord {
 const enum Op {
   StartTime, Req, Resp, Trailer, ResponseCode, ResponseCodeDetails, ResponseFlags, BytesReceived, BytesSent,
   Duration, RequestDuration, ResponseDuration, ResponseTxDuration, UpstreamHost, UpstreamCluster,
-  UpstreamLocalAddress, UpstreamTransportFailureReason, RemoteAddress, RemoteAddressNoPort, LocalAddress,
+  UpstreamLocalAddress, UpstreamTransportFailureReason, RemoteAddress, RemoteAddressNoPort, DirectRemoteAddress, DirectRemoteAddressNoPort, LocalAddress,
   LocalAddressNoPort, LocalPort, Protocol, RouteName, Hostname, ConnectionId,
 }
 
@@ -101,6 +104,8 @@ const SIMPLE_OPS: Record<string, Op> = {
   UPSTREAM_TRANSPORT_FAILURE_REASON: Op.UpstreamTransportFailureReason,
   DOWNSTREAM_REMOTE_ADDRESS: Op.RemoteAddress,
   DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: Op.RemoteAddressNoPort,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS: Op.DirectRemoteAddress,
+  DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT: Op.DirectRemoteAddressNoPort,
   DOWNSTREAM_LOCAL_ADDRESS: Op.LocalAddress,
   DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: Op.LocalAddressNoPort,
   DOWNSTREAM_LOCAL_PORT: Op.LocalPort,
@@ -170,7 +175,7 @@ const KNOWN_UNSUPPORTED: ReadonlySet<string> = new Set([
   'DYNAMIC_METADATA', 'CLUSTER_METADATA', 'UPSTREAM_METADATA', 'FILTER_STATE', 'UPSTREAM_FILTER_STATE', 'FILTER_CHAIN_NAME',
   'ROUTE_METADATA', 'VIRTUAL_CLUSTER_NAME', 'GRPC_STATUS', 'GRPC_STATUS_NUMBER', 'STREAM_ID', 'CONNECTION_ID',
   'UPSTREAM_CONNECTION_ID', 'ENVIRONMENT', 'UPSTREAM_REQUEST_ATTEMPT_COUNT', 'REQ_WITHOUT_QUERY', 'CEL', 'METADATA',
-  'DOWNSTREAM_DIRECT_REMOTE_ADDRESS', 'DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT', 'DOWNSTREAM_LOCAL_PORT', 'UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT',
+  'DOWNSTREAM_LOCAL_PORT', 'UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT',
   'UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'UPSTREAM_REMOTE_PORT', 'UPSTREAM_LOCAL_PORT', 'REQUEST_TX_DURATION', 'RESPONSE_TX_DURATION',
   'ROUNDTRIP_DURATION', 'DOWNSTREAM_HANDSHAKE_DURATION', 'UNIQUE_ID', 'TRACE_ID', 'UPSTREAM_CLUSTER_RAW', 'REQUEST_HEADERS_BYTES',
   'RESPONSE_HEADERS_BYTES', 'RESPONSE_TRAILERS_BYTES', 'DOWNSTREAM_WIRE_BYTES_SENT', 'DOWNSTREAM_WIRE_BYTES_RECEIVED',
@@ -244,6 +249,8 @@ function value(c: Command, r: AccessLogRecord): string | number | undefined {
     case Op.UpstreamTransportFailureReason: return r.upstreamTransportFailureReason;
     case Op.RemoteAddress: return addr(r.downstreamRemoteAddress, r.downstreamRemotePort);
     case Op.RemoteAddressNoPort: return r.downstreamRemoteAddress;
+    case Op.DirectRemoteAddress: return addr(r.downstreamDirectRemoteAddress ?? r.downstreamRemoteAddress, r.downstreamDirectRemotePort ?? r.downstreamRemotePort);
+    case Op.DirectRemoteAddressNoPort: return r.downstreamDirectRemoteAddress ?? r.downstreamRemoteAddress;
     case Op.LocalAddress: return addr(r.downstreamLocalAddress, r.downstreamLocalPort);
     case Op.LocalAddressNoPort: return r.downstreamLocalAddress;
     case Op.LocalPort: return r.downstreamLocalPort;

@@ -6,8 +6,10 @@
  * writes the response through the connection.
  */
 import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type EncoderFilterCallbacks, type HttpFilter } from './filter';
-import { getHeader, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
+import { getHeader, getHeaderJoined, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
 import { localReplyHead } from './local-reply';
 import { StreamInfo } from './stream-info';
 import type { CompiledRoute } from '../router';
@@ -363,38 +365,130 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
  * x-forwarded-for (appended only with use_remote_address), x-forwarded-proto, x-request-id,
  * and removal of `x-envoy-*` headers from external requests when use_remote_address is set.
  */
+/**
+ * Envoy's ConnectionManagerUtility::mutateRequestHeaders: x-envoy-internal is dropped; with
+ * use_remote_address the peer is appended to x-forwarded-for (the host's own address for a loopback
+ * peer) and x-forwarded-proto is set; without it the last x-forwarded-for address is the client.
+ * A request is internal only when x-forwarded-for holds a single internal address (with
+ * use_remote_address: none was sent and the peer is internal); internal requests get
+ * `x-envoy-internal: true`, the others lose Envoy's control headers (cleanInternalHeaders) and the
+ * route config's internal_only_headers. x-request-id is generated when missing, or on edge requests
+ * unless preserve_external_request_id; `via` is appended.
+ */
 function mutateRequestHeaders(s: ActiveStream): void {
   const cfg = s.conn.config;
   const h = s.head.headers;
-  let external = false;
+  // One pass: join x-forwarded-for lines (as Envoy's inline header), drop x-envoy-internal, note
+  // the rest.
+  let xff: string | undefined;
+  let hasProto = false;
+  let hasRequestId = false;
+  let controlHeaders = false;
+  let w = 0;
+  for (let r = 0; r < h.length; r += 2) {
+    const name = h[r];
+    if (name === 'x-forwarded-for') {
+      xff = xff === undefined ? h[r + 1] : `${xff},${h[r + 1]}`;
+      continue;
+    }
+    if (name === 'x-envoy-internal') continue;
+    if (name === 'x-forwarded-proto') hasProto = true;
+    else if (name === 'x-request-id') hasRequestId = true;
+    else if (ENVOY_CONTROL_HEADERS.has(name)) controlHeaders = true;
+    if (w !== r) {
+      h[w] = name;
+      h[w + 1] = h[r + 1];
+    }
+    w += 2;
+  }
+  h.length = w;
+  const info = s.streamInfo;
+  let trusted = false;
+  let client: string | undefined;
   if (cfg.useRemoteAddress) {
-    const remote = s.conn.remoteAddress;
-    external = !isInternalAddress(remote);
+    trusted = xff === undefined;
+    const peer = s.conn.remoteAddress;
+    client = peer;
     if (!cfg.skipXffAppend) {
-      const xff = getHeader(h, 'x-forwarded-for');
-      setHeader(h, 'x-forwarded-for', xff === undefined ? remote : `${xff}, ${remote}`);
+      const add = isLoopback(peer) ? hostAddress() : peer;
+      xff = xff === undefined ? add : `${xff},${add}`;
     }
     // The edge proxy sets the scheme it saw.
     setHeader(h, 'x-forwarded-proto', s.head.scheme);
-    if (external) {
-      for (let i = 0; i < h.length; i += 2) {
-        if (h[i].startsWith('x-envoy-')) {
-          removeHeader(h, h[i]);
-          i -= 2;
-        }
-      }
-    } else setHeader(h, 'x-envoy-internal', 'true');
-  } else if (getHeader(h, 'x-forwarded-proto') === undefined) {
-    h.push('x-forwarded-proto', s.head.scheme);
+    hasProto = true;
+  } else if (xff !== undefined) {
+    const comma = xff.lastIndexOf(',');
+    const last = (comma === -1 ? xff : xff.slice(comma + 1)).trim();
+    if (isIP(last) !== 0) {
+      client = last;
+      trusted = comma === -1;
+      info.downstreamRemoteAddress = last;
+      info.downstreamRemotePort = 0;
+    }
   }
-  if (cfg.generateRequestId) {
-    const id = getHeader(h, 'x-request-id');
-    if (id === undefined || (external && !cfg.preserveExternalRequestId)) setHeader(h, 'x-request-id', randomUUID());
+  if (xff !== undefined) h.push('x-forwarded-for', xff);
+  if (!hasProto) h.push('x-forwarded-proto', s.head.scheme);
+  const internal = trusted && client !== undefined && isInternalAddress(client);
+  const edge = !internal && cfg.useRemoteAddress;
+  if (internal) h.push('x-envoy-internal', 'true');
+  else {
+    if (controlHeaders) removeControlHeaders(h, edge);
+    const only = cfg.routeTable()?.internalOnlyHeaders;
+    if (only !== undefined) for (let i = 0; i < only.length; i++) removeHeader(h, only[i]);
   }
+  if (cfg.generateRequestId && (!hasRequestId || (edge && !cfg.preserveExternalRequestId))) setHeader(h, 'x-request-id', randomUUID());
   if (cfg.via) {
-    const v = getHeader(h, 'via');
+    const v = getHeaderJoined(h, 'via');
     setHeader(h, 'via', v === undefined ? cfg.via : `${v}, ${cfg.via}`);
   }
+}
+
+/** The headers cleanInternalHeaders removes from requests that are not internal (conn_manager_utility.cc). */
+const ENVOY_CONTROL_HEADERS: ReadonlySet<string> = new Set([
+  'x-envoy-retriable-status-codes', 'x-envoy-retriable-header-names', 'x-envoy-retry-on', 'x-envoy-retry-grpc-on',
+  'x-envoy-max-retries', 'x-envoy-upstream-alt-stat-name', 'x-envoy-upstream-rq-timeout-ms',
+  'x-envoy-upstream-rq-per-try-timeout-ms', 'x-envoy-upstream-rq-timeout-alt-response', 'x-envoy-expected-rq-timeout-ms',
+  'x-envoy-force-trace', 'x-envoy-ip-tags', 'x-envoy-original-url', 'x-envoy-hedge-on-per-try-timeout',
+  // removed on edge requests only
+  'x-envoy-decorator-operation', 'x-envoy-downstream-service-cluster', 'x-envoy-downstream-service-node',
+]);
+const EDGE_ONLY: ReadonlySet<string> = new Set(['x-envoy-decorator-operation', 'x-envoy-downstream-service-cluster', 'x-envoy-downstream-service-node']);
+
+function removeControlHeaders(h: string[], edge: boolean): void {
+  let w = 0;
+  for (let r = 0; r < h.length; r += 2) {
+    const name = h[r];
+    if (ENVOY_CONTROL_HEADERS.has(name) && (edge || !EDGE_ONLY.has(name))) continue;
+    if (w !== r) {
+      h[w] = name;
+      h[w + 1] = h[r + 1];
+    }
+    w += 2;
+  }
+  h.length = w;
+}
+
+function isLoopback(a: string): boolean {
+  return a.startsWith('127.') || a === '::1';
+}
+
+let hostAddr: string | undefined;
+/**
+ * The host's own address, appended to x-forwarded-for for a loopback peer (Envoy's
+ * config.localAddress(): the first non-loopback IPv4 address; 127.0.0.1 when there is none).
+ */
+function hostAddress(): string {
+  if (hostAddr === undefined) {
+    hostAddr = '127.0.0.1';
+    for (const list of Object.values(networkInterfaces())) {
+      const a = list?.find((x) => x.family === 'IPv4' && !x.internal);
+      if (a) {
+        hostAddr = a.address;
+        break;
+      }
+    }
+  }
+  return hostAddr;
 }
 
 /** RFC 1918 / loopback / link-local: Envoy's default internal address config. */

@@ -13,7 +13,7 @@ import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
-import { hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
+import { getHeaderJoined, hasToken, HOP_BY_HOP_RESPONSE, setHeader, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
 import type { HcmConfig } from './hcm-config';
@@ -591,6 +591,11 @@ export class DownstreamConnection implements Http1Handler {
     // Every response, local replies included, carries the proxy's `date` (Envoy's
     // DateProvider::setDateHeader replaces the upstream's).
     headers.push('date', httpDate());
+    if (cfg.via !== '') {
+      // Envoy's mutateResponseHeaders appends `via` to responses too.
+      const v = getHeaderJoined(headers, 'via');
+      setHeader(headers, 'via', v === undefined ? cfg.via : `${v}, ${cfg.via}`);
+    }
     let chunked = false;
     const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!noBody && status !== 101) {

@@ -36,8 +36,12 @@ export class StreamInfo {
   constructor(
     /** The downstream connection's id in log lines. */
     readonly connectionId: number,
-    readonly downstreamRemoteAddress: string,
-    readonly downstreamRemotePort: number,
+    /**
+     * The client address as Envoy reports it (%DOWNSTREAM_REMOTE_ADDRESS%): the peer's, or with
+     * use_remote_address false the last x-forwarded-for address (port 0).
+     */
+    public downstreamRemoteAddress: string,
+    public downstreamRemotePort: number,
     readonly downstreamLocalAddress: string,
     readonly downstreamLocalPort: number,
   ) {}

@@ -5,7 +5,8 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { httpGet, startProxy, startUpstream, v3Config, writeConfig, type Upstream } from './harness';
+import * as os from 'node:os';
+import { httpGet, rawRequest, startProxy, startUpstream, v3Config, writeConfig, type Upstream } from './harness';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 after(async () => {
@@ -76,17 +77,63 @@ for (const policy of ['LEAST_REQUEST', 'RANDOM']) {
   });
 }
 
-test('use_remote_address: x-forwarded-for appended, x-envoy-internal set, server_name used', async () => {
+test('use_remote_address: x-forwarded-for appended (the host address for a loopback peer), internal only without a prior hop, server_name used', async () => {
   const [u] = await ups(1);
   const yaml = v3Config({ clusters: { c: [u.port] }, hcmExtra: 'use_remote_address: true\nserver_name: attache-edge' });
   const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
   cleanup.push(() => p.stop());
-  const r = await httpGet(p.port, '/', { 'x-forwarded-for': '203.0.113.7' });
+  // Envoy appends config.localAddress() for a loopback peer: the first non-loopback IPv4 address.
+  const host = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
+  // A prior hop (x-forwarded-for sent): an edge request, not internal; its control headers are dropped.
+  const r = await httpGet(p.port, '/', { 'x-forwarded-for': '203.0.113.7', 'x-envoy-retry-on': '5xx', 'x-envoy-decorator-operation': 'op' });
   assert.equal(r.headers.server, 'attache-edge');
-  const seen = u.seen[u.seen.length - 1];
-  assert.equal(seen.headers['x-forwarded-for'], '203.0.113.7, 127.0.0.1');
-  assert.equal(seen.headers['x-envoy-internal'], 'true');
+  let seen = u.seen[u.seen.length - 1];
+  assert.equal(seen.headers['x-forwarded-for'], `203.0.113.7,${host}`);
+  assert.equal(seen.headers['x-envoy-internal'], undefined);
+  assert.equal(seen.headers['x-envoy-retry-on'], undefined);
+  assert.equal(seen.headers['x-envoy-decorator-operation'], undefined);
   assert.equal(seen.headers['x-forwarded-proto'], 'http');
+  // No prior hop and a loopback (internal) peer: internal, control headers kept.
+  await httpGet(p.port, '/', { 'x-envoy-retry-on': '5xx', 'x-envoy-internal': 'false' });
+  seen = u.seen[u.seen.length - 1];
+  assert.equal(seen.headers['x-forwarded-for'], host);
+  assert.equal(seen.headers['x-envoy-internal'], 'true');
+  assert.equal(seen.headers['x-envoy-retry-on'], '5xx');
+});
+
+test('without use_remote_address (a sidecar): the last x-forwarded-for address is the client; internal only if it is the single, internal one', async () => {
+  const [u] = await ups(1);
+  const routes = '- match: { prefix: "/" }\n  route: { cluster: c }\n  request_headers_to_add: [{ header: { key: x-client, value: "%DOWNSTREAM_REMOTE_ADDRESS%" } }]';
+  const yaml = v3Config({ clusters: { c: [u.port] }, routes, hcmExtra: 'via: attache-via' }).replace('name: local_route', 'name: local_route\n            internal_only_headers: [x-secret]');
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+  cleanup.push(() => p.stop());
+  const send = async (hdrs: Record<string, string>) => {
+    await httpGet(p.port, '/', hdrs);
+    return u.seen[u.seen.length - 1].headers;
+  };
+  // No x-forwarded-for: external, whatever the peer.
+  let h = await send({ 'x-envoy-upstream-rq-timeout-ms': '5', 'x-envoy-internal': 'true', 'x-secret': 's', 'x-envoy-custom': 'kept' });
+  assert.equal(h['x-envoy-upstream-rq-timeout-ms'], undefined);
+  assert.equal(h['x-envoy-internal'], undefined);
+  assert.equal(h['x-secret'], undefined);
+  assert.equal(h['x-envoy-custom'], 'kept');
+  assert.equal(h['x-forwarded-for'], undefined);
+  // Two x-forwarded-for lines are one list (Envoy joins them with ','); its last address is the
+  // client; two hops: external.
+  await rawRequest(p.port, 'GET / HTTP/1.1\r\nHost: x\r\nx-forwarded-for: 1.1.1.1\r\nx-forwarded-for: 10.0.0.9\r\nx-secret: s\r\n\r\n');
+  h = u.seen[u.seen.length - 1].headers;
+  assert.equal(h['x-forwarded-for'], '1.1.1.1,10.0.0.9');
+  assert.equal(h['x-client'], '10.0.0.9:0');
+  assert.equal(h['x-envoy-internal'], undefined);
+  assert.equal(h['x-secret'], undefined);
+  // One internal address: internal.
+  h = await send({ 'x-forwarded-for': '10.0.0.9', 'x-secret': 's' });
+  assert.equal(h['x-envoy-internal'], 'true');
+  assert.equal(h['x-secret'], 's');
+  // `via` is appended to requests and to responses (Envoy's appendVia on both).
+  const r = await httpGet(p.port, '/', { via: '1.1 first' });
+  assert.equal(u.seen[u.seen.length - 1].headers.via, '1.1 first, attache-via');
+  assert.equal(r.headers.via, 'attache-via');
 });
 
 for (const policy of ['RING_HASH', 'MAGLEV']) {

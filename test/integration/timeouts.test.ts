@@ -158,13 +158,21 @@ test('HCM idle_timeout closes a connection with no request in flight, and not on
   busy.sock.destroy();
 });
 
-test("a client's x-envoy-upstream-rq-timeout-ms replaces the route timeout and is not forwarded; the upstream is told the timeout in force", async () => {
+test("an internal request's x-envoy-upstream-rq-timeout-ms replaces the route timeout and is not forwarded; the upstream is told the timeout in force", async () => {
+  // Internal (Envoy): x-forwarded-for holds one internal address. An external request's is dropped.
   const start = Date.now();
-  const r = await rawRequest(proxy.port, 'GET /stall/hdr HTTP/1.1\r\nHost: x\r\nx-envoy-upstream-rq-timeout-ms: 200\r\n\r\n', { timeoutMs: 3000 });
+  const r = await rawRequest(proxy.port, 'GET /stall/hdr HTTP/1.1\r\nHost: x\r\nx-forwarded-for: 10.0.0.7\r\nx-envoy-upstream-rq-timeout-ms: 200\r\n\r\n', { timeoutMs: 3000 });
   assert.equal(r.responses[0]?.status, 504);
   assert.equal(r.responses[0].body.toString(), 'upstream request timeout');
   assert.ok(Date.now() - start < 550, 'the 200 ms from the header, not stream_idle_timeout (0.6 s)');
   const seen = stall.seen.find((s) => s.url === '/stall/hdr')!;
   assert.equal(seen.headers['x-envoy-upstream-rq-timeout-ms'], undefined);
   assert.equal(seen.headers['x-envoy-expected-rq-timeout-ms'], '200');
+  assert.equal(seen.headers['x-envoy-internal'], 'true');
+  // No x-forwarded-for: external; the header is removed before the router sees it (stream idle 0.6 s answers).
+  const ext = await rawRequest(proxy.port, 'GET /stall/ext HTTP/1.1\r\nHost: x\r\nx-envoy-upstream-rq-timeout-ms: 200\r\n\r\n', { timeoutMs: 3000 });
+  assert.equal(ext.responses[0]?.body.toString(), 'stream timeout');
+  const seenExt = stall.seen.find((s) => s.url === '/stall/ext')!;
+  assert.equal(seenExt.headers['x-envoy-upstream-rq-timeout-ms'], undefined);
+  assert.equal(seenExt.headers['x-envoy-internal'], undefined);
 });

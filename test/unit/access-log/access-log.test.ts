@@ -164,3 +164,8 @@ test('createAccessLoggers reads FileAccessLog configs', () => {
   assert.equal(fs.readFileSync(file, 'utf8'), '200 backend\n');
   fs.rmSync(dir, { recursive: true });
 });
+
+test('DOWNSTREAM_REMOTE_ADDRESS is the client (x-forwarded-for), DOWNSTREAM_DIRECT_REMOTE_ADDRESS the connection peer', () => {
+  const f = new AccessLogFormatter('%DOWNSTREAM_REMOTE_ADDRESS% %DOWNSTREAM_DIRECT_REMOTE_ADDRESS% %DOWNSTREAM_DIRECT_REMOTE_ADDRESS_WITHOUT_PORT%');
+  assert.equal(f.format(record({ downstreamRemoteAddress: '10.0.0.9', downstreamRemotePort: 0, downstreamDirectRemoteAddress: '127.0.0.1', downstreamDirectRemotePort: 5555 })), '10.0.0.9:0 127.0.0.1:5555 127.0.0.1');
+});
