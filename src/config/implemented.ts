@@ -58,7 +58,7 @@ const I: Readonly<Record<string, readonly string[]>> = {
   ],
   'envoy.config.route.v3.QueryParameterMatcher': ['name', 'string_match', 'present_match'],
   'envoy.config.route.v3.RouteAction': [
-    'cluster', 'cluster_header', 'weighted_clusters', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite_literal', 'auto_host_rewrite',
+    'cluster', 'cluster_header', 'cluster_not_found_response_code', 'weighted_clusters', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite_literal', 'auto_host_rewrite',
     'host_rewrite_header', 'append_x_forwarded_host', 'timeout', 'idle_timeout', 'upgrade_configs',
     // hash_policy: warned about in support.ts unless the route's cluster uses RING_HASH or MAGLEV.
     'hash_policy',
@@ -82,6 +82,10 @@ const I: Readonly<Record<string, readonly string[]>> = {
     // Refused (TLS) or warned about (HTTP/2) in support.ts, so no generic warning here.
     'http2_protocol_options', 'transport_socket', 'transport_socket_matches',
   ],
+  // healthy_panic_threshold and locality_weighted_lb_config: src/upstream/cluster/common-lb-config.ts;
+  // consistent_hashing_lb_config.use_hostname_for_hashing: src/upstream/lb/ring-hash.ts.
+  'envoy.config.cluster.v3.Cluster.CommonLbConfig': ['healthy_panic_threshold', 'locality_weighted_lb_config', 'consistent_hashing_lb_config'],
+  'envoy.config.cluster.v3.Cluster.CommonLbConfig.ConsistentHashingLbConfig': ['use_hostname_for_hashing'],
   'envoy.config.cluster.v3.CircuitBreakers.Thresholds': ['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries'],
   'envoy.config.endpoint.v3.ClusterLoadAssignment': ['cluster_name', 'endpoints', 'policy'],
   'envoy.config.endpoint.v3.ClusterLoadAssignment.Policy': ['overprovisioning_factor'],

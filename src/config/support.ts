@@ -7,10 +7,10 @@
  */
 
 import { ConfigError } from '../common/errors';
-import { AccessLogFormatter } from '../http/access-log';
+import { checkAccessLogConfig } from '../http/access-log';
 import { httpFilterRegistry } from '../filters/http';
 import { compileRouteTable } from '../router';
-import type { RouteConfiguration } from './model';
+import type { AccessLog, RouteConfiguration } from './model';
 import { posOf, type Pos } from './load';
 import { childPath, fail, suggest, warn, type Diagnostics } from './diagnostics';
 import type { Seen, SeenByType } from './proto-schema';
@@ -62,21 +62,11 @@ export function checkSupport(seen: SeenByType, d: Diagnostics): void {
 
 /** Access-log formats compile at validate time exactly as the workers compile them. */
 function checkAccessLogFormat(s: Seen): void {
-  const tc = s.obj.typed_config;
-  if (!isObj(tc)) return;
-  const lf = isObj(tc.log_format) ? tc.log_format : undefined;
-  let format: unknown = tc.format;
-  let at = 'format';
-  if (lf !== undefined) {
-    if (isObj(lf.json_format)) [format, at] = [lf.json_format, 'log_format.json_format'];
-    else if (typeof lf.text_format === 'string') [format, at] = [lf.text_format, 'log_format.text_format'];
-    else if (isObj(lf.text_format_source) && typeof lf.text_format_source.inline_string === 'string') [format, at] = [lf.text_format_source.inline_string, 'log_format.text_format_source.inline_string'];
-  }
-  if (typeof format !== 'string' && !isObj(format)) return;
   try {
-    new AccessLogFormatter(format as string | Record<string, unknown>);
+    checkAccessLogConfig(s.obj as unknown as AccessLog, s.path);
   } catch (err) {
-    fail(`${s.path}.typed_config.${at}`, (err as Error).message, posOf(s.obj, 'typed_config'));
+    if (!(err instanceof ConfigError)) throw err;
+    fail(err.path ?? s.path, err.message, posOf(s.obj, 'typed_config'));
   }
 }
 

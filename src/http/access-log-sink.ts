@@ -14,21 +14,38 @@ export function setAccessLogFlushInterval(ms: number): void {
 }
 
 /**
- * @throws ConfigError when a logger cannot be built (bad format operator, unopenable path).
+ * @param path the config path of the `access_log` list, e.g.
+ *   `static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log`
+ * @throws ConfigError naming the entry's field when a logger cannot be built (bad format operator,
+ *   unreadable format file, unopenable path: `<path>[i].typed_config.path`).
  */
 export function compileAccessLogs(configs: readonly AccessLog[], path: string): ReadonlyArray<(s: ActiveStream) => void> {
   if (configs.length === 0) return [];
   let loggers;
   try {
-    loggers = createAccessLoggers(configs, flushIntervalMs === undefined ? undefined : { flushIntervalMs });
+    loggers = createAccessLoggers(configs, flushIntervalMs === undefined ? undefined : { flushIntervalMs }, path);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError((err as Error).message, { path });
   }
   return loggers.map((l) => (s: ActiveStream) => l.log(recordOf(s)));
 }
 
+/**
+ * StreamInfo fields the access log reads when the stream/router set them (see the report: Envoy's
+ * StreamInfo::lastDownstreamRxByteReceived and upstreamInfo().upstreamLocalAddress()).
+ */
+type LoggedStreamInfo = ActiveStream['streamInfo'] & {
+  /** performance.now() when the last request byte was received (onMessageComplete); 0 = not yet. */
+  lastDownstreamRxByteReceivedMono?: number;
+  /** Local IP / port of the upstream connection the request went out on. */
+  upstreamLocalAddress?: string;
+  upstreamLocalPort?: number;
+};
+
 function recordOf(s: ActiveStream): AccessLogRecord {
-  const i = s.streamInfo;
+  const i: LoggedStreamInfo = s.streamInfo;
+  const rxEnd = i.lastDownstreamRxByteReceivedMono;
   const h = s.head;
   return {
     method: h.method,
@@ -45,9 +62,13 @@ function recordOf(s: ActiveStream): AccessLogRecord {
     bytesSent: i.bytesSent,
     startTimeMs: i.startTimeMs,
     durationMs: i.endMono - i.startMono,
+    // %REQUEST_DURATION%: start to the last request byte received (Envoy's lastDownstreamRxByteReceived).
+    requestDurationMs: rxEnd !== undefined && rxEnd > 0 ? rxEnd - i.startMono : undefined,
     responseDurationMs: i.upstreamHeadersMono > 0 ? i.upstreamHeadersMono - i.startMono : undefined,
     upstreamHost: i.upstreamHost,
     upstreamCluster: i.upstreamCluster,
+    upstreamLocalAddress: i.upstreamLocalAddress,
+    upstreamLocalPort: i.upstreamLocalPort,
     upstreamServiceTimeMs: i.upstreamHeadersMono > 0 ? i.upstreamHeadersMono - i.upstreamStartMono : undefined,
     downstreamRemoteAddress: i.downstreamRemoteAddress,
     downstreamRemotePort: i.downstreamRemotePort,

@@ -6,14 +6,18 @@
  *
  * Supported operators: START_TIME[(strftime)], REQ/RESP/TRAILER(Header[?Alt])[:len], RESPONSE_CODE,
  * RESPONSE_CODE_DETAILS, RESPONSE_FLAGS, BYTES_RECEIVED, BYTES_SENT, DURATION, REQUEST_DURATION,
- * RESPONSE_DURATION, RESPONSE_TX_DURATION, UPSTREAM_HOST, UPSTREAM_CLUSTER, UPSTREAM_LOCAL_ADDRESS,
+ * RESPONSE_DURATION, RESPONSE_TX_DURATION, UPSTREAM_HOST, UPSTREAM_CLUSTER, UPSTREAM_LOCAL_ADDRESS[_WITHOUT_PORT],
+ * UPSTREAM_LOCAL_PORT,
  * UPSTREAM_TRANSPORT_FAILURE_REASON, DOWNSTREAM_[DIRECT_]REMOTE_ADDRESS[_WITHOUT_PORT],
  * DOWNSTREAM_LOCAL_ADDRESS[_WITHOUT_PORT], DOWNSTREAM_LOCAL_PORT, PROTOCOL, ROUTE_NAME, HOSTNAME,
- * CONNECTION_ID. A missing value prints `-` (text) or `null` (JSON).
+ * CONNECTION_ID. A missing value prints `-` (text) or `null` (JSON). `%%` prints `%`; any other `%`
+ * must start a valid command (a config error otherwise, as in Envoy).
  */
 
 import * as fs from 'node:fs';
 import * as os from 'node:os';
+import { dirname } from 'node:path';
+import { ConfigError } from '../common/errors';
 import type { AccessLog } from '../config/model';
 import { compileAccessLogFilter, type AccessLogFilterConfig, type AccessLogPredicate } from './access-log-filter';
 import { clampTimeoutMs } from '../common/timer-limit';
@@ -64,7 +68,10 @@ export interface AccessLogRecord {
   /** `ip:port` of the upstream host. */
   upstreamHost?: string;
   upstreamCluster?: string;
+  /** Local IP of the upstream connection (%UPSTREAM_LOCAL_ADDRESS[_WITHOUT_PORT]%). */
   upstreamLocalAddress?: string;
+  /** Local port of the upstream connection (%UPSTREAM_LOCAL_PORT%). */
+  upstreamLocalPort?: number;
   upstreamTransportFailureReason?: string;
   /** Used for `%RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)%` when the header is not in responseHeaders. */
   upstreamServiceTimeMs?: number;
@@ -84,7 +91,7 @@ export interface AccessLogRecord {
 const enum Op {
   StartTime, Req, Resp, Trailer, ResponseCode, ResponseCodeDetails, ResponseFlags, BytesReceived, BytesSent,
   Duration, RequestDuration, ResponseDuration, ResponseTxDuration, UpstreamHost, UpstreamCluster,
-  UpstreamLocalAddress, UpstreamTransportFailureReason, RemoteAddress, RemoteAddressNoPort, DirectRemoteAddress, DirectRemoteAddressNoPort, LocalAddress,
+  UpstreamLocalAddress, UpstreamLocalAddressNoPort, UpstreamLocalPort, UpstreamTransportFailureReason, RemoteAddress, RemoteAddressNoPort, DirectRemoteAddress, DirectRemoteAddressNoPort, LocalAddress,
   LocalAddressNoPort, LocalPort, Protocol, RouteName, Hostname, ConnectionId,
 }
 
@@ -101,6 +108,8 @@ const SIMPLE_OPS: Record<string, Op> = {
   UPSTREAM_HOST: Op.UpstreamHost,
   UPSTREAM_CLUSTER: Op.UpstreamCluster,
   UPSTREAM_LOCAL_ADDRESS: Op.UpstreamLocalAddress,
+  UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT: Op.UpstreamLocalAddressNoPort,
+  UPSTREAM_LOCAL_PORT: Op.UpstreamLocalPort,
   UPSTREAM_TRANSPORT_FAILURE_REASON: Op.UpstreamTransportFailureReason,
   DOWNSTREAM_REMOTE_ADDRESS: Op.RemoteAddress,
   DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: Op.RemoteAddressNoPort,
@@ -129,44 +138,72 @@ interface Command {
 
 type Part = string | Command;
 
-const CMD_RE = /%([A-Z][A-Z0-9_]*)(?:\(([^)]*)\))?(?::(\d+))?%/g;
+/**
+ * One command at the start of the rest of a format: Envoy's commandWithArgsRegex
+ * (source/common/formatter/substitution_formatter.cc): `%COMMAND(SUBCOMMAND):LENGTH%`, COMMAND of
+ * A-Z, 0-9 and `_`, SUBCOMMAND the shortest text up to a `)` that the rest of the command follows.
+ */
+const CMD_RE = /^%((?:[A-Z]|[0-9]|_)+)(?:\((.*?)\))?(?::([0-9]+))?%/s;
 
 /**
- * Compiles one format string into parts.
- * @throws Error for an unknown operator (Envoy rejects the config: "Not supported field in StreamInfo").
+ * Compiles one format string into parts, as Envoy's SubstitutionFormatParser::parse: `%%` prints
+ * `%`; any other `%` must start a valid command.
+ * @throws Error `Incorrect configuration: <format>. Couldn't find valid command at position <n>`
+ *   (n: byte offset of the `%`, as Envoy) for a `%` that starts no command (a lone `%`, lower-case,
+ *   unterminated), and `Not supported field in StreamInfo: <COMMAND>` for an unknown command.
  */
 function compileText(format: string): Part[] {
   const parts: Part[] = [];
-  let last = 0;
-  for (const m of format.matchAll(CMD_RE)) {
-    const at = m.index!;
-    if (at > last) parts.push(format.slice(last, at));
-    last = at + m[0].length;
-    const name = m[1];
-    const arg = m[2];
-    const maxLen = m[3] ? Number(m[3]) : 0;
-    if (name === 'REQ' || name === 'RESP' || name === 'TRAILER') {
-      if (!arg) throw new Error(`access log format: ${name} requires a header name`);
-      const [a, b = ''] = arg.split('?');
-      parts.push({ op: name === 'REQ' ? Op.Req : name === 'RESP' ? Op.Resp : Op.Trailer, h1: a.toLowerCase(), h2: b.toLowerCase(), maxLen, time: undefined });
-    } else if (name === 'START_TIME') {
-      parts.push({ op: Op.StartTime, h1: '', h2: '', maxLen, time: arg ? compileStrftime(arg) : undefined });
-    } else {
-      const op = SIMPLE_OPS[name];
-      if (op === undefined) {
-        // Envoy operators attache has no value for (TLS, filter state, ...) print "-", as Envoy
-        // prints them when not applicable; anything else is a config error, as in Envoy.
-        if (!KNOWN_UNSUPPORTED.has(name) && !name.startsWith('DOWNSTREAM_PEER_') && !name.startsWith('DOWNSTREAM_TLS_') && !name.startsWith('UPSTREAM_PEER_') && !name.startsWith('UPSTREAM_TLS_')) {
-          throw new Error(`access log format: not supported field in StreamInfo: ${name}`);
-        }
-        parts.push('-');
-        continue;
-      }
-      parts.push({ op, h1: '', h2: '', maxLen, time: undefined });
+  let literal = '';
+  let pos = 0;
+  while (pos < format.length) {
+    const next = format.indexOf('%', pos);
+    if (next < 0) {
+      literal += format.slice(pos);
+      break;
     }
+    literal += format.slice(pos, next);
+    pos = next;
+    if (format.charCodeAt(pos + 1) === 0x25 /* % */) {
+      literal += '%';
+      pos += 2;
+      continue;
+    }
+    const m = CMD_RE.exec(format.slice(pos));
+    if (m === null) {
+      throw new Error(`Incorrect configuration: ${format}. Couldn't find valid command at position ${Buffer.byteLength(format.slice(0, pos))}`);
+    }
+    if (literal !== '') parts.push(literal);
+    literal = '';
+    pos += m[0].length;
+    const cmd = command(m[1], m[2], m[3] ? Number(m[3]) : 0);
+    if (typeof cmd === 'string') {
+      // A constant ("-"): merge with the literal text around it.
+      literal += cmd;
+    } else parts.push(cmd);
   }
-  if (last < format.length) parts.push(format.slice(last));
+  if (literal !== '') parts.push(literal);
   return parts;
+}
+
+/**
+ * The compiled form of one command; a string for operators attache has no value for (Envoy prints
+ * them as "-" when not applicable).
+ * @throws Error for an unknown operator or a REQ/RESP/TRAILER without a header name.
+ */
+function command(name: string, arg: string | undefined, maxLen: number): Command | string {
+  if (name === 'REQ' || name === 'RESP' || name === 'TRAILER') {
+    if (!arg) throw new Error(`access log format: ${name} requires a header name`);
+    const [a, b = ''] = arg.split('?');
+    return { op: name === 'REQ' ? Op.Req : name === 'RESP' ? Op.Resp : Op.Trailer, h1: a.toLowerCase(), h2: b.toLowerCase(), maxLen, time: undefined };
+  }
+  if (name === 'START_TIME') return { op: Op.StartTime, h1: '', h2: '', maxLen, time: arg ? compileStrftime(arg) : undefined };
+  const op = SIMPLE_OPS[name];
+  if (op !== undefined) return { op, h1: '', h2: '', maxLen, time: undefined };
+  if (!KNOWN_UNSUPPORTED.has(name) && !name.startsWith('DOWNSTREAM_PEER_') && !name.startsWith('DOWNSTREAM_TLS_') && !name.startsWith('UPSTREAM_PEER_') && !name.startsWith('UPSTREAM_TLS_')) {
+    throw new Error(`Not supported field in StreamInfo: ${name}`);
+  }
+  return '-';
 }
 
 /** Envoy command operators that always print "-" in attache (no TLS, no filter state, ...). */
@@ -175,8 +212,8 @@ const KNOWN_UNSUPPORTED: ReadonlySet<string> = new Set([
   'DYNAMIC_METADATA', 'CLUSTER_METADATA', 'UPSTREAM_METADATA', 'FILTER_STATE', 'UPSTREAM_FILTER_STATE', 'FILTER_CHAIN_NAME',
   'ROUTE_METADATA', 'VIRTUAL_CLUSTER_NAME', 'GRPC_STATUS', 'GRPC_STATUS_NUMBER', 'STREAM_ID', 'CONNECTION_ID',
   'UPSTREAM_CONNECTION_ID', 'ENVIRONMENT', 'UPSTREAM_REQUEST_ATTEMPT_COUNT', 'REQ_WITHOUT_QUERY', 'CEL', 'METADATA',
-  'DOWNSTREAM_LOCAL_PORT', 'UPSTREAM_LOCAL_ADDRESS_WITHOUT_PORT',
-  'UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'UPSTREAM_REMOTE_PORT', 'UPSTREAM_LOCAL_PORT', 'REQUEST_TX_DURATION', 'RESPONSE_TX_DURATION',
+  'DOWNSTREAM_LOCAL_PORT',
+  'UPSTREAM_REMOTE_ADDRESS_WITHOUT_PORT', 'UPSTREAM_REMOTE_PORT', 'REQUEST_TX_DURATION', 'RESPONSE_TX_DURATION',
   'ROUNDTRIP_DURATION', 'DOWNSTREAM_HANDSHAKE_DURATION', 'UNIQUE_ID', 'TRACE_ID', 'UPSTREAM_CLUSTER_RAW', 'REQUEST_HEADERS_BYTES',
   'RESPONSE_HEADERS_BYTES', 'RESPONSE_TRAILERS_BYTES', 'DOWNSTREAM_WIRE_BYTES_SENT', 'DOWNSTREAM_WIRE_BYTES_RECEIVED',
   'UPSTREAM_WIRE_BYTES_SENT', 'UPSTREAM_WIRE_BYTES_RECEIVED', 'UPSTREAM_HEADER_BYTES_SENT', 'UPSTREAM_HEADER_BYTES_RECEIVED',
@@ -236,7 +273,8 @@ function value(c: Command, r: AccessLogRecord): string | number | undefined {
     case Op.Trailer: return header(r.responseTrailers, c.h1) ?? (c.h2 ? header(r.responseTrailers, c.h2) : undefined);
     case Op.ResponseCode: return r.status;
     case Op.ResponseCodeDetails: return r.responseCodeDetails;
-    case Op.ResponseFlags: return r.responseFlags === '' ? undefined : r.responseFlags;
+    // ResponseFlagUtils::toShortString: "-" (NONE) when no flag is set, in text and JSON alike.
+    case Op.ResponseFlags: return r.responseFlags === '' ? '-' : r.responseFlags;
     case Op.BytesReceived: return r.bytesReceived;
     case Op.BytesSent: return r.bytesSent;
     case Op.Duration: return ms(r.durationMs);
@@ -245,7 +283,9 @@ function value(c: Command, r: AccessLogRecord): string | number | undefined {
     case Op.ResponseTxDuration: return ms(r.responseTxDurationMs);
     case Op.UpstreamHost: return r.upstreamHost;
     case Op.UpstreamCluster: return r.upstreamCluster;
-    case Op.UpstreamLocalAddress: return r.upstreamLocalAddress;
+    case Op.UpstreamLocalAddress: return r.upstreamLocalAddress === undefined || r.upstreamLocalPort === undefined ? r.upstreamLocalAddress : addr(r.upstreamLocalAddress, r.upstreamLocalPort);
+    case Op.UpstreamLocalAddressNoPort: return r.upstreamLocalAddress;
+    case Op.UpstreamLocalPort: return r.upstreamLocalPort;
     case Op.UpstreamTransportFailureReason: return r.upstreamTransportFailureReason;
     case Op.RemoteAddress: return addr(r.downstreamRemoteAddress, r.downstreamRemotePort);
     case Op.RemoteAddressNoPort: return r.downstreamRemoteAddress;
@@ -607,32 +647,145 @@ const FILE_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.F
 const STDOUT_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog';
 const STDERR_TYPE = 'type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StderrAccessLog';
 
+type AccessLogTypedConfig = NonNullable<AccessLog['typed_config']>;
+
+/** Where a format came from: the text or json_format object, and its field below `typed_config`. */
+export interface AccessLogFormatSource {
+  format: string | Record<string, unknown>;
+  /** e.g. `log_format.text_format_source.filename`, `format`; '' for the default format. */
+  field: string;
+}
+
+/**
+ * The format of one access logger's typed_config, as Envoy's SubstitutionFormatStringUtils reads
+ * SubstitutionFormatString (envoy/config/core/v3/substitution_format_string.proto): `json_format`,
+ * `text_format`, or `text_format_source` (a DataSource: `inline_string`, `inline_bytes` (base64,
+ * as proto3 JSON/YAML spells bytes) or `filename`, read now, at config time); the legacy v2
+ * `format`; else {@link DEFAULT_ACCESS_LOG_FORMAT}.
+ * @param path the config path of the typed_config, for errors
+ * @throws ConfigError naming `<path>.log_format.text_format_source.filename` when the file cannot be read
+ */
+export function accessLogFormatOf(tc: AccessLogTypedConfig, path: string): AccessLogFormatSource {
+  const lf = tc.log_format;
+  if (lf?.json_format) return { format: lf.json_format, field: 'log_format.json_format' };
+  if (typeof lf?.text_format === 'string') return { format: lf.text_format, field: 'log_format.text_format' };
+  const src = lf?.text_format_source;
+  if (src) {
+    const at = 'log_format.text_format_source';
+    if (typeof src.inline_string === 'string') return { format: src.inline_string, field: `${at}.inline_string` };
+    if (typeof src.inline_bytes === 'string') return { format: Buffer.from(src.inline_bytes, 'base64').toString('utf8'), field: `${at}.inline_bytes` };
+    if (typeof src.filename === 'string') {
+      try {
+        return { format: fs.readFileSync(src.filename, 'utf8'), field: `${at}.filename` };
+      } catch (err) {
+        throw new ConfigError(`unable to read access log format file '${src.filename}': ${errnoText(err)}`, { path: `${path}.${at}.filename` });
+      }
+    }
+  }
+  if (typeof tc.format === 'string' && tc.format !== '') return { format: tc.format, field: 'format' };
+  return { format: DEFAULT_ACCESS_LOG_FORMAT, field: '' };
+}
+
+/** `ENOENT: no such file or directory` from a Node fs error (without the trailing `, open '<path>'`). */
+function errnoText(err: unknown): string {
+  return String((err as Error)?.message ?? err).replace(/, \w+ '.*'$/s, '');
+}
+
+/** The file a logger writes: FileAccessLog's `path`, `/dev/stdout` / `/dev/stderr` for the stream loggers; undefined for other types. */
+function sinkPathOf(tc: AccessLogTypedConfig): string | undefined {
+  if (tc['@type'] === FILE_TYPE) return tc.path;
+  if (tc['@type'] === STDOUT_TYPE) return '/dev/stdout';
+  if (tc['@type'] === STDERR_TYPE) return '/dev/stderr';
+  return undefined;
+}
+
+/**
+ * A cheap check that an access log file can be opened for appending, without creating it (for
+ * `--mode validate`; Envoy's AccessLogManagerImpl opens the file at startup and fails with
+ * "unable to open file '<path>': <error>"): its directory exists and is writable, and the file,
+ * when it exists, is writable and not a directory.
+ * @param path the config path of the `path` field, for errors
+ * @throws ConfigError naming `path` and the file
+ */
+export function checkAccessLogFile(file: string, path: string): void {
+  if (file === '/dev/stdout' || file === '/dev/stderr') return;
+  const fail = (why: string): never => {
+    throw new ConfigError(`unable to open file '${file}': ${why}`, { path });
+  };
+  const dir = dirname(file);
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(dir);
+  } catch (err) {
+    return fail(`directory '${dir}': ${errnoText(err)}`);
+  }
+  if (!st.isDirectory()) fail(`'${dir}' is not a directory`);
+  let exists = true;
+  try {
+    if (fs.statSync(file).isDirectory()) fail('EISDIR: illegal operation on a directory');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    exists = false;
+  }
+  try {
+    fs.accessSync(exists ? file : dir, fs.constants.W_OK);
+  } catch (err) {
+    fail(`${exists ? '' : `directory '${dir}': `}${errnoText(err)}`);
+  }
+}
+
+/**
+ * Checks one `access_log` entry at validate time as the workers build it: the format (read from
+ * its DataSource when it is one) compiles, and the file can be opened ({@link checkAccessLogFile}).
+ * @param path the config path of the entry (`...access_log[0]`)
+ * @throws ConfigError naming the field (`<path>.typed_config.log_format.text_format`,
+ *   `<path>.typed_config.path`, ...)
+ */
+export function checkAccessLogConfig(cfg: AccessLog, path: string): void {
+  const tc = cfg.typed_config;
+  if (!tc) return;
+  const file = sinkPathOf(tc);
+  if (file === undefined) return;
+  const tcPath = `${path}.typed_config`;
+  compileFormat(accessLogFormatOf(tc, tcPath), tcPath);
+  checkAccessLogFile(file, `${tcPath}.path`);
+}
+
+function compileFormat(src: AccessLogFormatSource, tcPath: string): AccessLogFormatter {
+  try {
+    return new AccessLogFormatter(src.format);
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { path: src.field ? `${tcPath}.${src.field}` : tcPath });
+  }
+}
+
 /**
  * Builds loggers from an HCM's or listener's `access_log` list (envoy.config.accesslog.v3.AccessLog
- * with FileAccessLog, StdoutAccessLog or StderrAccessLog; `format` (v2), `log_format.text_format`,
- * `log_format.text_format_source.inline_string` or `log_format.json_format`; default format
- * otherwise; `filter` compiled by ./access-log-filter). Entries of other types are skipped.
- * @throws Error on an unknown command operator, an invalid filter or an unopenable path.
+ * with FileAccessLog, StdoutAccessLog or StderrAccessLog; the format from {@link accessLogFormatOf};
+ * `filter` compiled by ./access-log-filter). Entries of other types are skipped.
+ * @param path the config path of the list (`...typed_config.access_log`), for errors
+ * @throws ConfigError naming the field: an invalid format (Envoy's "Couldn't find valid command at
+ *   position N" / "Not supported field in StreamInfo"), an unreadable format file, an invalid
+ *   filter, or an unopenable path (`<path>[i].typed_config.path`: "unable to open file '<file>': ...").
  */
-export function createAccessLoggers(configs: readonly AccessLog[] | undefined, opts?: AccessLogSinkOptions): AccessLogger[] {
+export function createAccessLoggers(configs: readonly AccessLog[] | undefined, opts?: AccessLogSinkOptions, path = 'access_log'): AccessLogger[] {
   const out: AccessLogger[] = [];
   for (const [i, cfg] of (configs ?? []).entries()) {
     const tc = cfg.typed_config;
     if (!tc) continue;
-    let path: string | undefined;
-    if (tc['@type'] === FILE_TYPE) path = tc.path;
-    else if (tc['@type'] === STDOUT_TYPE) path = '/dev/stdout';
-    else if (tc['@type'] === STDERR_TYPE) path = '/dev/stderr';
-    if (!path) continue;
-    const lf = tc.log_format;
-    let format: string | Record<string, unknown> = DEFAULT_ACCESS_LOG_FORMAT;
-    if (lf?.json_format) format = lf.json_format;
-    else if (lf?.text_format !== undefined) format = lf.text_format;
-    else if (lf?.text_format_source?.inline_string !== undefined) format = lf.text_format_source.inline_string;
-    else if (typeof tc.format === 'string' && tc.format !== '') format = tc.format;
+    const file = sinkPathOf(tc);
+    if (!file) continue;
+    const tcPath = `${path}[${i}].typed_config`;
+    const formatter = compileFormat(accessLogFormatOf(tc, tcPath), tcPath);
     const fc = (cfg as AccessLog & { filter?: AccessLogFilterConfig }).filter;
-    const filter = fc ? compileAccessLogFilter(fc, `access_log[${i}].filter`) : null;
-    out.push(new AccessLogger(new AccessLogFormatter(format), accessLogSink(path, opts), filter));
+    const filter = fc ? compileAccessLogFilter(fc, `${path}[${i}].filter`) : null;
+    let sink: AccessLogFileSink;
+    try {
+      sink = accessLogSink(file, opts);
+    } catch (err) {
+      throw new ConfigError(`unable to open file '${file}': ${errnoText(err)}`, { path: `${tcPath}.path` });
+    }
+    out.push(new AccessLogger(formatter, sink, filter));
   }
   return out;
 }

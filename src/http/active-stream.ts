@@ -17,6 +17,9 @@ import type { DownstreamConnection, TunnelSink } from './connection-manager';
 
 const EMPTY = Buffer.alloc(0);
 
+/** How a stream ended: its response written, reset by us (downstream_rq_tx_reset) or by the client (downstream_rq_rx_reset). */
+const enum Outcome { Complete, LocalReset, RemoteReset }
+
 /** %RESPONSE_CODE_DETAILS% of local replies by response flag (Envoy's ResponseCodeDetails names). */
 const LOCAL_REPLY_DETAILS: Readonly<Record<string, string>> = {
   NR: 'route_not_found',
@@ -293,14 +296,14 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   resetStream(reason: string): void {
     this.streamInfo.setResponseFlag('LR');
     this.conn.closeAfterResponse = true;
-    this.finishStream(false, reason);
+    this.finishStream(Outcome.LocalReset, reason);
     this.conn.destroy();
   }
 
   /** Downstream went away before the response completed. */
   onDownstreamReset(reason: string): void {
     this.streamInfo.setResponseFlag('DC');
-    this.finishStream(false, reason);
+    this.finishStream(Outcome.RemoteReset, reason);
   }
 
   onDownstreamDrain(): void {
@@ -334,18 +337,18 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   private complete(): void {
-    this.finishStream(true, '');
+    this.finishStream(Outcome.Complete, '');
   }
 
-  private finishStream(ok: boolean, _reason: string): void {
+  private finishStream(outcome: Outcome, _reason: string): void {
     if (this.responseComplete) return;
     this.responseComplete = true;
     const info = this.streamInfo;
     info.endMono = performance.now();
     const st = this.conn.config.stats;
     st.downstream_rq_active.dec();
-    if (ok) st.recordResponse(info.responseCode);
-    else st.downstream_rq_rx_reset.inc();
+    if (outcome === Outcome.Complete) st.recordResponse(info.responseCode);
+    else (outcome === Outcome.LocalReset ? st.downstream_rq_tx_reset : st.downstream_rq_rx_reset).inc();
     st.downstream_rq_time.record(info.endMono - info.startMono);
     const logs = this.conn.config.accessLogs;
     if (logs.length > 0) for (const l of logs) l(this);

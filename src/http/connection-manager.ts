@@ -60,6 +60,26 @@ export class DownstreamConnection implements Http1Handler {
   tunnel: TunnelSink | null = null;
   /** Connection id in log lines (`[C7]`). */
   readonly id = nextConnectionId();
+  /** performance.now() at accept, for downstream_cx_length_ms. */
+  private readonly openedAt = performance.now();
+  /** The peer closed or reset (downstream_cx_destroy_remote), rather than us. */
+  private remoteClosed = false;
+  /** Bytes written since the last countBytesWritten(). */
+  private txBytes = 0;
+
+  /** Writes to the downstream socket (strings as latin1: one byte per char) and counts the bytes. */
+  private send(data: string | Buffer): boolean {
+    this.txBytes += data.length;
+    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+  }
+
+  /** Moves the bytes written so far into downstream_cx_tx_bytes_total (per response, and at close). */
+  private countBytesWritten(): void {
+    if (this.txBytes > 0) {
+      this.config.stats.downstream_cx_tx_bytes_total.inc(this.txBytes);
+      this.txBytes = 0;
+    }
+  }
   readonly remoteAddress: string;
   readonly remotePort: number;
   readonly localAddress: string;
@@ -81,6 +101,7 @@ export class DownstreamConnection implements Http1Handler {
     socket.on('end', () => this.onEnd());
     socket.on('error', (err: Error) => {
       log.debug(`downstream socket error: ${err.message}`);
+      this.remoteClosed = true;
       this.onSocketClose();
     });
     socket.on('close', () => this.onSocketClose());
@@ -94,6 +115,7 @@ export class DownstreamConnection implements Http1Handler {
     config.stats.downstream_cx_total.inc();
     config.stats.downstream_cx_active.inc();
     config.stats.downstream_cx_http1_total.inc();
+    config.stats.downstream_cx_http1_active.inc();
     if (log.debugOn) log.debug(`[C${this.id}] new connection from ${this.remoteAddress}:${this.remotePort}`);
     if (config.idleTimeoutMs > 0) {
       const t = (this.cxIdleTimer = new CoarseTimer(onConnectionIdle, this));
@@ -106,6 +128,7 @@ export class DownstreamConnection implements Http1Handler {
 
   /** @internal Bytes read from the downstream socket. */
   onData(chunk: Buffer): void {
+    this.config.stats.downstream_cx_rx_bytes_total.inc(chunk.length);
     if (this.tunnel) {
       this.tunnel.onDownstreamData(chunk);
       return;
@@ -206,6 +229,7 @@ export class DownstreamConnection implements Http1Handler {
     }
     // The client closed its side. As Envoy's HTTP connection manager (no half-close): the stream in
     // flight is reset (flag DC) and the connection closed.
+    this.remoteClosed = true;
     this.closeAfterResponse = true;
     if (this.stream === null || this.stream.responseComplete) this.socket.end();
     else {
@@ -219,8 +243,13 @@ export class DownstreamConnection implements Http1Handler {
     this.closed = true;
     this.idleTimer?.disarm();
     this.cxIdleTimer?.disarm();
-    this.config.stats.downstream_cx_active.dec();
-    this.config.stats.downstream_cx_destroy.inc();
+    const st = this.config.stats;
+    st.downstream_cx_active.dec();
+    st.downstream_cx_http1_active.dec();
+    st.downstream_cx_destroy.inc();
+    (this.remoteClosed ? st.downstream_cx_destroy_remote : st.downstream_cx_destroy_local).inc();
+    this.countBytesWritten();
+    st.downstream_cx_length_ms.record(performance.now() - this.openedAt);
     if (log.debugOn) log.debug(`[C${this.id}] closed`);
     const s = this.stream;
     if (s && !s.responseComplete) s.onDownstreamReset('downstream connection termination');
@@ -349,7 +378,7 @@ export class DownstreamConnection implements Http1Handler {
     // proxy_100_continue: false); other expectations are forwarded.
     if (expect !== undefined) {
       if (expect.toLowerCase() === '100-continue') {
-        if (versionMinor === 1 && hasBody) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n', 'latin1');
+        if (versionMinor === 1 && hasBody) this.send('HTTP/1.1 100 Continue\r\n\r\n');
       } else headers.push('expect', expect);
     }
     // `te: trailers` is the one TE value forwarded.
@@ -379,6 +408,8 @@ export class DownstreamConnection implements Http1Handler {
     // pipelined request after it may reach an upstream).
     if (s === null) return this.closeAfterResponse;
     s.requestComplete = true;
+    // A request without a body was complete when its head was (no clock read on the common path).
+    s.streamInfo.lastDownstreamRxByteReceivedMono = s.headersOnly ? s.streamInfo.startMono : performance.now();
     if (!s.responseComplete) {
       if (trailers !== null && trailers.length > 0 && this.config.enableTrailers) s.decodeTrailers(trailers);
       else if (!s.headersOnly) s.decodeData(EMPTY, true);
@@ -511,6 +542,7 @@ export class DownstreamConnection implements Http1Handler {
     this.idleSince = coarseNow();
     s.destroy();
     this.flushHead();
+    this.countBytesWritten();
     if (this.closeAfterResponse || this.closed) {
       if (!this.closed) this.socket.end();
     }
@@ -627,7 +659,7 @@ export class DownstreamConnection implements Http1Handler {
     }
     if (!this.closed) {
       this.flushHead();
-      if (endStream) this.socket.write(head, 'latin1');
+      if (endStream) this.send(head);
       else {
         // The body bytes that follow in this tick (usually in the same upstream read) leave with it.
         this.outHead = head;
@@ -651,7 +683,7 @@ export class DownstreamConnection implements Http1Handler {
     const head = this.outHead;
     if (head === null) return;
     this.outHead = null;
-    if (!this.closed) this.socket.write(head, 'latin1');
+    if (!this.closed) this.send(head);
   }
 
   /** Writes body bytes. @returns false when the socket is over its high watermark. */
@@ -660,7 +692,7 @@ export class DownstreamConnection implements Http1Handler {
     this.touchStream();
     const head = this.outHead;
     this.outHead = null;
-    if (head === null && !chunked) return this.socket.write(data);
+    if (head === null && !chunked) return this.send(data);
     return this.writeFramed(head, data, chunked);
   }
 
@@ -670,20 +702,20 @@ export class DownstreamConnection implements Http1Handler {
    */
   private writeFramed(head: string | null, data: Buffer, chunked: boolean): boolean {
     const sock = this.socket;
-    if (data.length === 0) return head === null || sock.write(head, 'latin1');
+    if (data.length === 0) return head === null || this.send(head);
     if (data.length <= COPY_LIMIT) {
-      if (chunked) return sock.write(frameChunk(head, data));
+      if (chunked) return this.send(frameChunk(head, data));
       // Unframed data reaches here only behind a held-back head (writeBody writes it directly otherwise).
       const buf = Buffer.allocUnsafe(head!.length + data.length);
       buf.write(head!, 0, 'latin1');
       data.copy(buf, head!.length);
-      return sock.write(buf);
+      return this.send(buf);
     }
     sock.cork();
-    if (head !== null) sock.write(head, 'latin1');
-    if (chunked) sock.write(chunkHeader(data.length), 'latin1');
-    let ok = sock.write(data);
-    if (chunked) ok = sock.write(CHUNK_END, 'latin1');
+    if (head !== null) this.send(head);
+    if (chunked) this.send(chunkHeader(data.length));
+    let ok = this.send(data);
+    if (chunked) ok = this.send(CHUNK_END);
     sock.uncork();
     return ok;
   }
@@ -695,8 +727,8 @@ export class DownstreamConnection implements Http1Handler {
     const head = this.outHead;
     if (head !== null) {
       this.outHead = null;
-      this.socket.write(head + last, 'latin1');
-    } else this.socket.write(last, 'latin1');
+      this.send(head + last);
+    } else this.send(last);
   }
 }
 

@@ -14,6 +14,11 @@ export class StreamInfo {
   /** Monotonic time the first upstream byte was written / response head arrived. */
   upstreamStartMono = 0;
   upstreamHeadersMono = 0;
+  /** Monotonic time the last request byte was received (Envoy's lastDownstreamRxByteReceived; %REQUEST_DURATION%); 0 = not yet. */
+  lastDownstreamRxByteReceivedMono = 0;
+  /** Local IP and port of the upstream connection the request was sent on (%UPSTREAM_LOCAL_ADDRESS%). */
+  upstreamLocalAddress: string | undefined = undefined;
+  upstreamLocalPort: number | undefined = undefined;
   /** Monotonic time the last response byte went out. */
   endMono = 0;
   /** Response flags (`UH`, `UF,URX`, ...), comma-joined as Envoy prints. */

@@ -189,8 +189,8 @@ export class RouteEntry implements CompiledRoute {
       } catch (e) {
         throw new ConfigError((e as Error).message, { path: aPath });
       }
-      const cnf = (a as { cluster_not_found_response_code?: string }).cluster_not_found_response_code;
-      this.clusterNotFoundStatus = cnf === 'NOT_FOUND' ? 404 : 503;
+      const cnf = a.cluster_not_found_response_code;
+      this.clusterNotFoundStatus = cnf === 'NOT_FOUND' ? 404 : cnf === 'INTERNAL_SERVER_ERROR' ? 500 : 503;
       if (a.upgrade_configs !== undefined) {
         this.upgrades = new Map();
         a.upgrade_configs.forEach((u, i) => {

@@ -89,8 +89,9 @@ class WorkerRuntime {
       for (const h of changes.removedHosts) (h.pool as Http1ConnPool | undefined)?.drain();
       this.send({ type: 'snapshot-applied', version: s.version });
     } catch (err) {
-      if (first) throw err;
       const msg = isAttacheError(err) && 'format' in err ? (err as unknown as { format(): string }).format() : String(err);
+      // The error crosses to the main thread as a structured clone (message only): keep file/path.
+      if (first) throw isAttacheError(err) && 'format' in err ? new Error(msg) : err;
       log.error(`config version ${s.version} rejected: ${msg}`);
       this.send({ type: 'snapshot-rejected', version: s.version, error: msg });
     }

@@ -44,6 +44,8 @@ export class ClusterStats {
   readonly upstream_cx_protocol_error: Counter;
   readonly upstream_rq_tx_reset: Counter;
   readonly upstream_rq_pending_failure_eject: Counter;
+  /** Picks made in panic mode (healthy share below healthy_panic_threshold). */
+  readonly lb_healthy_panic: Counter;
   readonly upstream_cx_rx_bytes_total: Counter;
   readonly upstream_cx_tx_bytes_total: Counter;
   readonly membership_healthy: Gauge;
@@ -92,6 +94,7 @@ export class ClusterStats {
     this.upstream_cx_protocol_error = c('upstream_cx_protocol_error');
     this.upstream_rq_tx_reset = c('upstream_rq_tx_reset');
     this.upstream_rq_pending_failure_eject = c('upstream_rq_pending_failure_eject');
+    this.lb_healthy_panic = c('lb_healthy_panic');
     this.upstream_cx_rx_bytes_total = c('upstream_cx_rx_bytes_total');
     this.upstream_cx_tx_bytes_total = c('upstream_cx_tx_bytes_total');
     this.membership_healthy = g('membership_healthy');

@@ -6,28 +6,15 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as os from 'node:os';
-import { httpGet, rawRequest, startProxy, startUpstream, v3Config, writeConfig, type Upstream } from './harness';
+import { countBy, httpGet, rawRequest, startProxy, startUpstream, startUpstreams, v3Config, writeConfig, type Upstream } from './harness';
 
 const cleanup: Array<() => Promise<unknown>> = [];
 after(async () => {
   for (const c of cleanup.reverse()) await c();
 });
 
-async function ups(n: number): Promise<Upstream[]> {
-  const out: Upstream[] = [];
-  for (let i = 0; i < n; i++) {
-    const u = await startUpstream(`U${i}`);
-    cleanup.push(() => u.close());
-    out.push(u);
-  }
-  return out;
-}
-
-function counts(bodies: string[]): Record<string, number> {
-  const c: Record<string, number> = {};
-  for (const b of bodies) c[b] = (c[b] ?? 0) + 1;
-  return c;
-}
+const ups = (n: number): Promise<Upstream[]> => startUpstreams(n, cleanup);
+const counts = countBy;
 
 test('STRICT_DNS cluster resolving localhost serves traffic', async () => {
   const [u] = await ups(1);

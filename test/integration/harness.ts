@@ -352,3 +352,21 @@ ${indent(o.httpFilters ?? '- name: envoy.filters.http.router\n  typed_config: { 
 ${clusters}${o.rawClusters ? `\n${indent(o.rawClusters, 2)}` : ''}
 `;
 }
+
+/** Starts `n` upstreams named U0..U(n-1); each is registered with `cleanup` to be closed. */
+export async function startUpstreams(n: number, cleanup: Array<() => Promise<unknown>>): Promise<Upstream[]> {
+  const out: Upstream[] = [];
+  for (let i = 0; i < n; i++) {
+    const u = await startUpstream(`U${i}`);
+    cleanup.push(() => u.close());
+    out.push(u);
+  }
+  return out;
+}
+
+/** How many times each value occurs (which upstream answered how often). */
+export function countBy(values: string[]): Record<string, number> {
+  const c: Record<string, number> = {};
+  for (const b of values) c[b] = (c[b] ?? 0) + 1;
+  return c;
+}

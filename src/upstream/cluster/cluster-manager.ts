@@ -11,6 +11,7 @@
 import type { Cluster, ClusterLoadAssignment, ConfigSnapshot } from '../../config/model';
 import { defaultXxhash64, lbFactoryFor, LB_FACTORIES } from '../lb/index';
 import type { Hash64Fn, LbBuildOptions, LbFactory } from '../lb/types';
+import { commonLbSettings } from './common-lb-config';
 import type { Host } from './host';
 import { hostsByKey, ThreadLocalCluster } from './thread-local-cluster';
 
@@ -43,11 +44,12 @@ export interface ClusterUpdateResult {
 
 /**
  * Checks what a worker would reject in a cluster's LB config (lb_policy, its config block,
- * durations). For the main thread's validator.
+ * `common_lb_config.healthy_panic_threshold`, durations). For the main thread's validator.
  * @throws ConfigError (or Error for a malformed duration).
  */
 export function validateClusterLb(cluster: Cluster, factories: ReadonlyMap<string, LbFactory<any>> = LB_FACTORIES): void {
   lbFactoryFor(cluster, factories).parseConfig(cluster);
+  commonLbSettings(cluster);
 }
 
 /** Per-worker clusters by name. */

@@ -67,6 +67,11 @@ export class Host {
   weight: number;
   /** The `LocalityLbEndpoints.locality` this host came from (cluster manager). */
   locality: Locality | undefined;
+  /**
+   * The `LocalityLbEndpoints.load_balancing_weight` of this host's locality, 0 when unset (cluster
+   * manager). Read only with `common_lb_config.locality_weighted_lb_config`.
+   */
+  localityWeight = 0;
   /** The `LocalityLbEndpoints.priority`, default 0 (cluster manager). */
   priority: number;
   /** EDS `health_status`, default UNKNOWN (cluster manager; {@link ThreadLocalCluster.setHostHealth}). */

@@ -8,6 +8,7 @@ import type { Cluster, ClusterLoadAssignment } from '../../config/model';
 import type { HostPicker, LbBuildOptions, LbContext, LbFactory } from '../lb/types';
 import { clusterSettings, type CircuitBreakers, type ClusterSettings } from './cluster-info';
 import { Host, type HealthStatus } from './host';
+import { commonLbSettings, type CommonLbSettings } from './common-lb-config';
 import { DEFAULT_OVERPROVISIONING_FACTOR, groupByPriority, PriorityPicker, type PriorityLoad } from './priority-set';
 
 /** `Cluster.type` with Envoy's default (STATIC). */
@@ -24,6 +25,7 @@ export function hostsFromAssignment(cla: ClusterLoadAssignment | undefined, reus
   const hosts: Host[] = [];
   for (const group of cla?.endpoints ?? []) {
     const priority = group.priority ?? 0;
+    const localityWeight = group.load_balancing_weight ?? 0;
     for (const ep of group.lb_endpoints ?? []) {
       const sa = ep.endpoint?.address?.socket_address;
       if (sa === undefined) continue;
@@ -40,10 +42,13 @@ export function hostsFromAssignment(cla: ClusterLoadAssignment | undefined, reus
         existing.priority = priority;
         existing.locality = group.locality;
         existing.hostname = hostname;
+        existing.localityWeight = localityWeight;
         existing.setHealthStatus(status);
         hosts.push(existing);
       } else {
-        hosts.push(new Host(sa.address, port, hostname, weight, group.locality, priority, status));
+        const h = new Host(sa.address, port, hostname, weight, group.locality, priority, status);
+        h.localityWeight = localityWeight;
+        hosts.push(h);
       }
     }
   }
@@ -83,6 +88,18 @@ export class ThreadLocalCluster implements ClusterSettings {
   healthyHostCount = 0;
   /** Current selector; replaced whole on update. */
   picker: HostPicker;
+  /**
+   * Picks made on this worker from a priority level in panic (Envoy cluster counter
+   * `lb_healthy_panic`), whatever {@link lbHealthyPanicCounter} is.
+   */
+  lbHealthyPanic = 0;
+  /**
+   * The stats counter `cluster.<name>.lb_healthy_panic`, incremented with {@link lbHealthyPanic};
+   * set by the stats glue (src/upstream/pool/pool-registry.ts) when it creates the cluster's stats.
+   */
+  lbHealthyPanicCounter: { inc(): void } | null = null;
+  /** The parsed `common_lb_config` (panic threshold, locality weighting). */
+  readonly commonLb: CommonLbSettings;
   /** The assignment the hosts came from (its JSON is compared to skip no-op updates). */
   loadAssignment: ClusterLoadAssignment | undefined;
   /** @internal JSON of {@link loadAssignment}. */
@@ -91,6 +108,10 @@ export class ThreadLocalCluster implements ClusterSettings {
   private readonly factory: LbFactory<any>;
   private readonly lbConfig: unknown;
   private readonly buildOpts: LbBuildOptions;
+  private readonly onPanic = (): void => {
+    this.lbHealthyPanic++;
+    this.lbHealthyPanicCounter?.inc();
+  };
 
   /**
    * @param reuse Host objects to keep (by key) from a previous version of the cluster; the ones
@@ -112,11 +133,15 @@ export class ThreadLocalCluster implements ClusterSettings {
     this.enableTrailers = s.enableTrailers;
     this.factory = factory;
     this.lbConfig = factory.parseConfig(config);
+    this.commonLb = commonLbSettings(config);
     this.buildOpts = buildOpts;
     this.picker = this.applyAssignment(cla, reuse);
   }
 
-  /** Picks a host for a request (Envoy `chooseHost`). @returns null: no healthy upstream (UH). */
+  /**
+   * Picks a host for a request (Envoy `chooseHost`); in panic mode the host may be unhealthy.
+   * @returns null: no healthy upstream (UH).
+   */
   chooseHost(ctx?: LbContext): Host | null {
     return this.picker.chooseHost(ctx);
   }
@@ -166,6 +191,12 @@ export class ThreadLocalCluster implements ClusterSettings {
     this.healthyHostCount = healthy;
     const factor = this.loadAssignment?.policy?.overprovisioning_factor ?? DEFAULT_OVERPROVISIONING_FACTOR;
     const prev = previous instanceof PriorityPicker ? previous : undefined;
-    return new PriorityPicker(groupByPriority(this.hosts), this.factory, this.lbConfig, this.buildOpts, factor, HASHING.has(this.lbPolicy), prev);
+    return new PriorityPicker(groupByPriority(this.hosts), this.factory, this.lbConfig, this.buildOpts, {
+      overprovisioningFactor: factor,
+      hashing: HASHING.has(this.lbPolicy),
+      panicThreshold: this.commonLb.panicThreshold,
+      localityWeighted: this.commonLb.localityWeighted,
+      onPanic: this.onPanic,
+    }, prev);
   }
 }

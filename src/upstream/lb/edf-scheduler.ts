@@ -10,13 +10,16 @@
 
 import type { Host } from '../cluster/host';
 
-/** Weight of a host at (re)insertion time; must be > 0. */
-export type EdfWeightFn = (host: Host) => number;
+/** Weight of an entry (a host, or a locality) at (re)insertion time; must be > 0. */
+export type EdfWeightFn<T = Host> = (entry: T) => number;
 
-/** Envoy's `EdfScheduler<Host>` restricted to pickAndAdd (no peek/preconnect). */
-export class EdfScheduler {
-  private readonly hosts: readonly Host[];
-  private readonly weight: EdfWeightFn;
+/**
+ * Envoy's `EdfScheduler<T>` restricted to pickAndAdd (no peek/preconnect). `T` is a Host for the
+ * weighted LBs, a locality entry for locality-weighted balancing (`HostSetImpl::chooseLocality`).
+ */
+export class EdfScheduler<T = Host> {
+  private readonly hosts: readonly T[];
+  private readonly weight: EdfWeightFn<T>;
   private readonly deadline: Float64Array;
   private readonly order: Float64Array;
   private readonly entry: Int32Array;
@@ -29,7 +32,7 @@ export class EdfScheduler {
    * entries added in order (Envoy `EdfScheduler::createWithPicks`, including its 1e-13 epsilon and
    * the floor-pick correction). `picks` is reduced modulo 429496729 as Envoy does.
    */
-  constructor(hosts: readonly Host[], weight: EdfWeightFn, picks = 0) {
+  constructor(hosts: readonly T[], weight: EdfWeightFn<T>, picks = 0) {
     const n = hosts.length;
     this.hosts = hosts;
     this.weight = weight;
@@ -66,7 +69,7 @@ export class EdfScheduler {
   }
 
   /** Picks the entry with the earliest deadline and re-adds it with its current weight. */
-  pickAndAdd(): Host | null {
+  pickAndAdd(): T | null {
     if (this.size === 0) return null;
     const host = this.hosts[this.entry[0]];
     this.currentTime = this.deadline[0];

@@ -8,7 +8,8 @@
  * filling their next free preferred slot, a host of weight w taking a turn in iteration i only when
  * `i * w >= target` (then `target += maxWeight`), until all M slots are filled. Pick:
  * `table[hash % M]`. `maglev_lb_config.table_size` (default 65537) must be prime, ≤ 5000011.
- * Not implemented: hash_balance_factor, retry attempts.
+ * Not implemented: hash_balance_factor, retry attempts, locality weights (`locality_weighted_lb_config`
+ * applies to the other policies only).
  */
 
 import { ConfigError } from '../../common/errors';

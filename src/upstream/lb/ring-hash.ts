@@ -10,7 +10,8 @@
  * request hash, wrapping to the first entry (`ketama_get_server`).
  *
  * The ring is stored as two Uint32Arrays (hash high/low halves) so lookups compare numbers.
- * Not implemented: MURMUR_HASH_2 (rejected), hash_balance_factor (bounded load), retry attempts.
+ * Not implemented: MURMUR_HASH_2 (rejected), hash_balance_factor (bounded load), retry attempts,
+ * locality weights (`locality_weighted_lb_config` applies to the other policies only).
  */
 
 import { ConfigError } from '../../common/errors';

@@ -5,8 +5,9 @@
  * `LoadBalancerFactory::create` per worker). `chooseHost` runs per request: no allocation, no
  * throw.
  *
- * Pickers see one flat host list (one priority level, healthy or degraded hosts); priority
- * selection is done above them by the cluster (src/upstream/cluster/priority-set.ts).
+ * Pickers see one flat host list (one priority level's healthy or degraded hosts, all its hosts in
+ * panic mode, or one locality's with locality weighted balancing); priority, panic and locality
+ * selection are done above them by the cluster (src/upstream/cluster/priority-set.ts).
  */
 
 import type { Cluster } from '../../config/model';

@@ -21,6 +21,10 @@ export interface PoolClusterInfo {
   readonly idleTimeoutMs: number;
   readonly maxConnections: number;
   readonly maxPendingRequests: number;
+  /** circuit_breakers `max_requests` (per worker, over all hosts of the cluster). */
+  readonly maxRequests: number;
+  /** Requests of the cluster attached to an upstream connection now (this worker); shared by its host pools. */
+  readonly requests: { active: number };
   readonly stats: PoolStats;
 }
 
@@ -36,6 +40,11 @@ export interface PoolStats {
   pendingActive(delta: number): void;
   pendingTotal(): void;
   pendingOverflow(): void;
+  /** A request had to wait because max_connections was reached (`upstream_cx_overflow`). */
+  cxOverflow(): void;
+  /** Bytes read from / written to upstream connections (`upstream_cx_rx_bytes_total`, `upstream_cx_tx_bytes_total`). */
+  cxRxBytes(n: number): void;
+  cxTxBytes(n: number): void;
   /** A connection closed with a request in flight (`upstream_cx_destroy_{local,remote}_with_active_rq`). */
   cxDestroyWithActiveRq(local: boolean): void;
   /** The upstream's response did not parse (`upstream_cx_protocol_error`). */
@@ -88,6 +97,9 @@ export class UpstreamConnection implements Http1Handler {
   private readonly connectStart = performance.now();
   /** Connection id in log lines (`[C8]`). */
   readonly id = nextConnectionId();
+  /** Local address and port of the connection (%UPSTREAM_LOCAL_ADDRESS%), read once it connects. */
+  localAddress: string | undefined = undefined;
+  localPort: number | undefined = undefined;
 
   constructor(readonly pool: Http1ConnPool, readonly socket: net.Socket) {
     this.parser = new Http1Parser(ParserKind.Response, this);
@@ -126,6 +138,7 @@ export class UpstreamConnection implements Http1Handler {
   /** Writes request bytes. @returns false over the high watermark (wait for onUpstreamDrain). */
   write(data: string | Buffer): boolean {
     if (this.state === State.Closed) return true;
+    this.pool.cluster.stats.cxTxBytes(data.length); // latin1 strings: one byte per char
     return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
   }
 
@@ -193,6 +206,8 @@ export class UpstreamConnection implements Http1Handler {
     this.connectTimer = null;
     this.pool.cluster.stats.cxConnectMs(performance.now() - this.connectStart);
     if (log.debugOn) log.debug(`[C${this.id}] connected`);
+    this.localAddress = this.socket.localAddress;
+    this.localPort = this.socket.localPort;
     this.state = State.Busy; // handed to a waiter right away
     this.pool.onConnected(this);
   }
@@ -207,6 +222,7 @@ export class UpstreamConnection implements Http1Handler {
 
   /** @internal Bytes read from the socket (see Http1ConnPool.connect: the socket's `onread`). */
   onData(d: Buffer): void {
+    this.pool.cluster.stats.cxRxBytes(d.length);
     if (this.tunnel) {
       this.handler?.onUpstreamTunnelData?.(d);
       return;
@@ -390,6 +406,12 @@ export class Http1ConnPool {
    * @returns a cancel function for a waiting request.
    */
   newStream(cb: PoolCallbacks, fresh = false): () => void {
+    // circuit_breakers max_requests: Envoy's pool refuses the stream (503 UO, upstream_rq_pending_overflow).
+    if (this.cluster.requests.active >= this.cluster.maxRequests) {
+      this.cluster.stats.pendingOverflow();
+      cb.onPoolFailure(UpstreamErrors.overflow());
+      return noop;
+    }
     if (!fresh) {
       const c = this.idle.pop();
       if (c !== undefined) {
@@ -403,6 +425,7 @@ export class Http1ConnPool {
         cb.onPoolFailure(UpstreamErrors.overflow());
         return noop;
       }
+      this.cluster.stats.cxOverflow();
     }
     this.pending.push(cb);
     this.cluster.stats.pendingTotal();

@@ -43,6 +43,8 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
   if (rt !== undefined) return rt;
   if (store === null) throw new Error('pool registry: stats store not set');
   const cs = clusterStats(store, cluster.name);
+  cluster.lbHealthyPanicCounter = cs.lb_healthy_panic;
+  const requests = { active: 0 };
   const stats: RouterClusterStats = {
     rqTotal: () => cs.upstream_rq_total.inc(),
     rqCompleted: (status, ms) => {
@@ -51,7 +53,10 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
     },
     rqTimeout: () => cs.upstream_rq_timeout.inc(),
     rqRetry: () => cs.upstream_rq_retry.inc(),
-    rqActive: (d) => cs.upstream_rq_active.inc(d),
+    rqActive: (d) => {
+      cs.upstream_rq_active.inc(d);
+      requests.active += d;
+    },
     rqAbort: (status) => cs.recordResponse(status),
     noHealthyUpstream: () => cs.upstream_cx_none_healthy.inc(),
   };
@@ -76,6 +81,9 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
       (local ? cs.upstream_cx_destroy_local_with_active_rq : cs.upstream_cx_destroy_remote_with_active_rq).inc();
     },
     cxProtocolError: () => cs.upstream_cx_protocol_error.inc(),
+    cxOverflow: () => cs.upstream_cx_overflow.inc(),
+    cxRxBytes: (n) => cs.upstream_cx_rx_bytes_total.inc(n),
+    cxTxBytes: (n) => cs.upstream_cx_tx_bytes_total.inc(n),
     rqReset: (local) => (local ? cs.upstream_rq_tx_reset : cs.upstream_rq_pending_failure_eject).inc(),
   };
   const cb = cluster.circuitBreakers.default;
@@ -88,6 +96,8 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
       idleTimeoutMs: cluster.idleTimeoutMs,
       maxConnections: cb.maxConnections,
       maxPendingRequests: cb.maxPendingRequests,
+      maxRequests: cb.maxRequests,
+      requests,
       stats: poolStats,
     }),
   });

@@ -62,7 +62,8 @@ test('unhealthy, draining and timeout hosts are skipped; degraded only as last r
     ep('127.0.0.1', 4, { health_status: 'TIMEOUT' }),
     ep('127.0.0.1', 5),
   ];
-  const cm = new ClusterManager([staticCluster('a', eps)], {}, OPTS);
+  // Panic disabled: 2 of 5 healthy (40%) would otherwise be below the default 50% threshold.
+  const cm = new ClusterManager([staticCluster('a', eps, { common_lb_config: { healthy_panic_threshold: { value: 0 } } })], {}, OPTS);
   const c = cm.get('a')!;
   assert.equal(c.healthyHostCount, 2);
   // 2 of 5 healthy: health = 140*2/5 = 56%; no other level, so it still takes 100% of the load.
@@ -74,9 +75,10 @@ test('unhealthy, draining and timeout hosts are skipped; degraded only as last r
   assert.equal(onlyDegraded.get('d')!.chooseHost()!.port, 9);
 });
 
-test('all hosts unhealthy (or none) → null', () => {
+test('all hosts unhealthy with panic disabled (or no host at all) → null', () => {
+  const noPanic = { common_lb_config: { healthy_panic_threshold: { value: 0 } } };
   const cm = new ClusterManager([
-    staticCluster('a', [ep('127.0.0.1', 1, { health_status: 'UNHEALTHY' }), ep('127.0.0.1', 2, { health_status: 'DRAINING' })]),
+    staticCluster('a', [ep('127.0.0.1', 1, { health_status: 'UNHEALTHY' }), ep('127.0.0.1', 2, { health_status: 'DRAINING' })], noPanic),
     staticCluster('empty', []),
   ], {}, OPTS);
   assert.equal(cm.get('a')!.chooseHost(), null);
@@ -155,7 +157,8 @@ test('setHostHealth rebuilds the picker', () => {
   assert.equal(c.healthyHostCount, 1);
   for (let i = 0; i < 5; i++) assert.equal(c.chooseHost()!.port, 2);
   c.setHostHealth(c.hosts[1], 'UNHEALTHY');
-  assert.equal(c.chooseHost(), null);
+  // No healthy host: panic (default threshold 50%), both hosts picked again.
+  assert.deepEqual([...tally(() => c.chooseHost(), 4).keys()].sort(), ['127.0.0.1:1', '127.0.0.1:2']);
 });
 
 test('update(snapshot): add, modify (Hosts kept), endpoint-only change, remove', () => {

@@ -71,6 +71,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       return FilterHeadersStatus.StopIteration;
     }
     this.route = route;
+    this.cfg.stats.rq_total.inc();
     if (route.idleTimeoutMs !== undefined) cb.setStreamIdleTimeout(route.idleTimeoutMs);
     if (route.kind === 'direct_response') {
       this.cfg.stats.rq_direct_response.inc();
@@ -212,7 +213,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     rt.stats.rqTotal();
     rt.stats.rqActive(1);
     this.cb.streamInfo.upstreamHost = host.key;
-    this.cb.streamInfo.upstreamStartMono = performance.now();
+    const info = this.cb.streamInfo;
+    info.upstreamStartMono = performance.now();
+    info.upstreamLocalAddress = conn.localAddress;
+    info.upstreamLocalPort = conn.localPort;
     if (log.debugOn) log.debug(`${this.cb.streamInfo.logPrefix()} pool ready: request sent on [C${conn.id}]`);
     conn.attach(this, this.head!.method === 'HEAD', this.upgrade !== null);
     let ok = conn.write(this.encodedHead);
@@ -248,7 +252,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const status = err.status ?? 503;
     // Envoy charges upstream aborts to the cluster as if the upstream answered them.
     this.rt!.stats.rqAbort(status);
-    this.localFailure(status, err.message, err.responseFlag ?? 'UF');
+    // A request dropped by a circuit breaker says so (Envoy's onUpstreamAbort with dropped = true).
+    const extra = err.responseFlag === 'UO' && !this.cfg.suppressEnvoyHeaders ? ['x-envoy-overloaded', 'true'] : undefined;
+    this.disarmTimeout();
+    this.cb.sendLocalReply(status, err.message, err.responseFlag ?? 'UF', extra);
   }
 
   // ---- request body ---------------------------------------------------------------------------
