@@ -228,8 +228,8 @@ export class DownstreamConnection implements Http1Handler {
       return;
     }
     // The client closed its side. As Envoy's HTTP connection manager (no half-close): the stream in
-    // flight is reset (flag DC) and the connection closed.
-    this.remoteClosed = true;
+    // flight is reset (flag DC) and the connection closed. (After our own FIN, the close is ours.)
+    if (!this.socket.writableEnded) this.remoteClosed = true;
     this.closeAfterResponse = true;
     if (this.stream === null || this.stream.responseComplete) this.socket.end();
     else {
