@@ -436,8 +436,9 @@ export interface AccessLogSinkOptions {
 /**
  * A buffered append-only log file. Lines are buffered and written with one `fs.write` per flush
  * (never one syscall per line); at most one write is in flight, always to the fd it started on.
- * `/dev/stdout` and `/dev/stderr` are opened as files (falling back to fd 1/2 when they cannot be
- * opened, e.g. a socket). {@link AccessLogFileSink.reopen} (admin `/reopen_logs`, SIGUSR1) moves to
+ * `/dev/stdout` and `/dev/stderr` write to fd 1/2 when these are regular files (shared with the
+ * application log's offset), else are opened as files (a blocking description of the pipe or tty;
+ * fd 1/2 when they cannot be opened, e.g. a socket). {@link AccessLogFileSink.reopen} (admin `/reopen_logs`, SIGUSR1) moves to
  * a fresh fd for `path` after logrotate renamed the old file: lines logged before the call end up
  * in the old file, lines after it in the new one, none is lost.
  * @throws Error from `fs.openSync` when the path cannot be opened for appending.
@@ -465,6 +466,17 @@ export class AccessLogFileSink {
   }
 
   private static open(path: string): { fd: number; owns: boolean } {
+    const std = path === '/dev/stdout' ? 1 : path === '/dev/stderr' ? 2 : -1;
+    // A regular file (`attache > log 2>&1`): write through the process's own descriptor, whose file
+    // offset the application log shares; a second description of the same file (from opening
+    // /dev/stdout) would write over the log's lines.
+    if (std !== -1) {
+      try {
+        if (fs.fstatSync(std).isFile()) return { fd: std, owns: false };
+      } catch {
+        /* closed: fall through */
+      }
+    }
     try {
       return { fd: fs.openSync(path, 'a'), owns: true };
     } catch (err) {

@@ -291,3 +291,26 @@ test('-l debug prints each request as Envoy does: [C][S] request headers, the cl
   assert.match(out, new RegExp(`\\[C\\d+\\] connecting to 127\\.0\\.0\\.1:${a.port}`));
   assert.ok(out.includes(`${prefix} encoding headers via codec (end_stream=false):\n':status', '200'`), out);
 });
+
+test('stdout access log and application log redirected to one file (`> log 2>&1`): no line overwrites another', async () => {
+  const [a] = await upstreams();
+  const hcm = 'access_log: [{ name: envoy.access_loggers.stdout, typed_config: { "@type": type.googleapis.com/envoy.extensions.access_loggers.stream.v3.StdoutAccessLog } }]';
+  const cfg = writeConfig(v3Config({ clusters: { a: [a.port] }, hcmExtra: hcm }));
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'attache-out-')), 'out.log');
+  const fd = fs.openSync(out, 'w');
+  const { spawn } = await import('node:child_process');
+  const proc = spawn(process.execPath, [path.join(__dirname, '../../../bin/attache'), '-c', cfg, '--concurrency', '1', '--file-flush-interval-msec', '50'], { stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
+  const line = await waitFor(() => /serving with 1 worker\(s\): listener_0:(\d+)/.exec(fs.readFileSync(out, 'utf8')), 10_000, 'serving line');
+  const port = Number(line[1]);
+  for (const p of ['/m1', '/m2', '/m3']) {
+    assert.equal((await httpGet(port, p)).status, 200);
+    await new Promise((r) => setTimeout(r, 120)); // each line flushed before the next request
+  }
+  proc.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  const text = fs.readFileSync(out, 'utf8');
+  for (const p of ['/m1', '/m2', '/m3']) assert.match(text, new RegExp(`"GET ${p} HTTP/1\\.1" 200 `), text);
+  assert.match(text, /caught SIGTERM/);
+});
