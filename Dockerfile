@@ -44,4 +44,6 @@ RUN printf '#!/bin/sh\nexec node /app/bin/attache "$@"\n' > /usr/local/bin/envoy
 EXPOSE 10000 9901
 USER node
 ENTRYPOINT ["node", "/app/bin/attache"]
+# A placeholder: front-proxy.yaml expects upstreams on 127.0.0.1:8081/8082 (npm run demo). Mount your
+# bootstrap and pass it: `docker run -v $PWD/envoy.yaml:/etc/envoy/envoy.yaml IMAGE -c /etc/envoy/envoy.yaml`.
 CMD ["-c", "/app/examples/front-proxy.yaml"]

@@ -2,14 +2,23 @@
  * `attache` command entry: `attache [envoy flags]` runs the proxy ({@link main});
  * `attache xds-server --dir DIR` runs the bundled file-backed control plane.
  */
-import { main } from './main';
+import { isAttacheError } from '../common/errors';
 
 const argv = process.argv.slice(2);
-const run: Promise<number> =
-  argv[0] === 'xds-server'
-    ? // eslint-disable-next-line @typescript-eslint/no-require-imports
-      (require('../xds/xds-server-cli') as { main(a: string[]): Promise<number> }).main(argv.slice(1))
-    : main(argv);
+let run: Promise<number>;
+try {
+  // Loaded here so that an environment error found at load (e.g. a bad ATTACHE_HASH) is one line.
+  run =
+    argv[0] === 'xds-server'
+      ? // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('../xds/xds-server-cli') as { main(a: string[]): Promise<number> }).main(argv.slice(1))
+      : // eslint-disable-next-line @typescript-eslint/no-require-imports
+        (require('./main') as typeof import('./main')).main(argv);
+} catch (err) {
+  if (!isAttacheError(err)) throw err;
+  process.stderr.write(`attache: ${(err as Error).message}\n`);
+  run = Promise.resolve(1);
+}
 
 run.then(
   (code) => {

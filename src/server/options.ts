@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_LOG_FORMAT, parseLogLevel, type LogLevel } from '../common/logger';
+import { isLoggerName } from '../admin/logger-names';
 
 /** Parsed options. */
 export interface Options {
@@ -115,6 +116,8 @@ export function parseOptions(argv: string[]): Options {
       const [comp, lvl] = part.split(':');
       const l = lvl === undefined ? undefined : parseLogLevel(lvl.trim());
       if (!comp || l === undefined) throw new UsageError(`--component-log-level: expected component:level[,component:level], got "${part}"`);
+      // Envoy: "error: invalid component specified '<name>'" (OptionsImpl::parseComponentLogLevels).
+      if (!isLoggerName(comp.trim())) throw new UsageError(`--component-log-level: invalid component specified '${comp.trim()}'`);
       componentLogLevels[comp.trim()] = l;
     }
   }
@@ -157,9 +160,10 @@ export const USAGE = `usage: attache -c <bootstrap.yaml> [options]
       --log-format <fmt>           line pattern (default '[%Y-%m-%d %T.%e][%t][%l][%n] %v'); 'json' for JSON
                                    lines; or a JSON object of patterns, e.g. '{"ts":"%T.%e","msg":"%j"}'
       --log-format-escaped         escape newlines in %v (one line per message)
-      --mode <serve|validate>      validate: check the config, print the verdict, exit 0/1
+      --mode <serve|validate|init_only>  validate: check the config, print the verdict, exit 0/1;
+                                   init_only: start, then exit 0
       --drain-time-s <s>           on SIGTERM/SIGINT, wait up to this long for in-flight requests (default 600)
-      --drain-strategy <s>         gradual|immediate (accepted; attache drains immediately)
+      --drain-strategy <s>         gradual|immediate: how /drain_listeners?graceful spreads connection: close
       --service-cluster <name>     node.cluster when the bootstrap has none
       --service-node <id>          node.id when the bootstrap has none
       --file-flush-interval-msec   access log flush interval (default 10000)

@@ -314,3 +314,10 @@ test('stdout access log and application log redirected to one file (`> log 2>&1`
   for (const p of ['/m1', '/m2', '/m3']) assert.match(text, new RegExp(`"GET ${p} HTTP/1\\.1" 200 `), text);
   assert.match(text, /caught SIGTERM/);
 });
+
+test('a bad ATTACHE_HASH is one line on stderr and exit 1, not a stack trace', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync(process.execPath, [path.join(__dirname, '../../../bin/attache'), '--version'], { env: { ...process.env, ATTACHE_HASH: 'bogus' }, encoding: 'utf8' });
+  assert.equal(r.status, 1);
+  assert.equal(r.stderr, 'attache: ATTACHE_HASH must be native, wasm, js or auto, got "bogus"\n');
+});

@@ -46,3 +46,8 @@ test("Envoy's flags parse; bad values are usage errors", () => {
   assert.throws(() => parseOptions(['-l', 'loud']), /unknown level "loud"/);
   assert.throws(() => parseOptions(['--bogus']), UsageError);
 });
+
+test('--component-log-level names an unknown component: usage error as Envoy ("invalid component specified")', () => {
+  assert.throws(() => parseOptions(['-c', 'a.yaml', '--component-log-level', 'bogus:debug']), (e: unknown) => e instanceof UsageError && /invalid component specified 'bogus'/.test(e.message));
+  assert.deepEqual(parseOptions(['-c', 'a.yaml', '--component-log-level', 'misc:error,router:debug']).componentLogLevels, { misc: 'error', router: 'debug' });
+});
