@@ -5,7 +5,6 @@
  * that produced a hash stops the evaluation. No input at all → no hash (the LB picks at random).
  */
 import { xxhash64 } from '../../../native';
-import { getHeaderJoined } from '../../../http/headers';
 
 /** One policy of `hash_policy`, as the model carries it. */
 export interface HashPolicyConfig {
@@ -25,17 +24,36 @@ const MASK = (1n << 64n) - 1n;
 export function computeHash(policies: readonly HashPolicyConfig[], headers: readonly string[], path: string, remoteAddress: string): bigint | undefined {
   let hash: bigint | undefined;
   for (const p of policies) {
-    let input: string | undefined;
-    if (p.header) input = getHeaderJoined(headers, p.header.header_name.toLowerCase());
-    else if (p.connection_properties?.source_ip) input = remoteAddress || undefined;
-    else if (p.query_parameter) input = queryParam(path, p.query_parameter.name);
-    else if (p.cookie) input = cookie(headers, p.cookie.name);
-    if (input === undefined) continue;
-    const h = xxhash64(input);
+    let h: bigint | undefined;
+    if (p.header) h = headerHash(headers, p.header.header_name.toLowerCase());
+    else {
+      let input: string | undefined;
+      if (p.connection_properties?.source_ip) input = remoteAddress || undefined;
+      else if (p.query_parameter) input = queryParam(path, p.query_parameter.name);
+      else if (p.cookie) input = cookie(headers, p.cookie.name);
+      if (input !== undefined) h = xxhash64(input);
+    }
+    if (h === undefined) continue;
     hash = hash === undefined ? h : (((hash << 1n) | (hash >> 63n)) & MASK) ^ h;
     if (p.terminal) break;
   }
   return hash;
+}
+
+/**
+ * Envoy's HeaderHashMethod: every value of the header, sorted (so that the order they arrive in does
+ * not matter), hashed in a chain (HashUtil::xxHash64 over a span: each value's hash seeds the next).
+ * One value: xxHash64(value, 0).
+ */
+function headerHash(headers: readonly string[], name: string): bigint | undefined {
+  let values: string[] | undefined;
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) (values ??= []).push(headers[i + 1]);
+  if (values === undefined) return undefined;
+  if (values.length === 1) return xxhash64(values[0]);
+  values.sort();
+  let h = 0n;
+  for (const v of values) h = xxhash64(v, h);
+  return h;
 }
 
 function queryParam(path: string, name: string): string | undefined {
