@@ -65,6 +65,8 @@ const I: Readonly<Record<string, readonly string[]>> = {
   ],
   'envoy.config.route.v3.RouteAction.UpgradeConfig': ['upgrade_type', 'enabled'],
   'envoy.config.route.v3.RouteAction.HashPolicy': ['header', 'connection_properties', 'query_parameter', 'cookie', 'terminal'],
+  'envoy.config.route.v3.RouteAction.HashPolicy.Header': ['header_name'],
+  'envoy.config.route.v3.RouteAction.HashPolicy.Cookie': ['name', 'ttl', 'path'],
   'envoy.config.route.v3.WeightedCluster': ['clusters', 'total_weight'],
   'envoy.config.route.v3.WeightedCluster.ClusterWeight': [
     'name', 'weight', 'request_headers_to_add', 'request_headers_to_remove', 'response_headers_to_add', 'response_headers_to_remove',

@@ -49,7 +49,13 @@ export class StreamInfo {
     public downstreamRemotePort: number,
     readonly downstreamLocalAddress: string,
     readonly downstreamLocalPort: number,
-  ) {}
+  ) {
+    this.downstreamDirectRemoteAddress = downstreamRemoteAddress;
+    this.downstreamDirectRemotePort = downstreamRemotePort;
+  }
+  /** The connection's peer (%DOWNSTREAM_DIRECT_REMOTE_ADDRESS%), whatever x-forwarded-for says. */
+  readonly downstreamDirectRemoteAddress: string;
+  readonly downstreamDirectRemotePort: number;
   /** `[C<connection>][S<stream>]`, the prefix of this stream's debug lines (as Envoy's ENVOY_STREAM_LOG). */
   logPrefix(): string {
     return `[C${this.connectionId}][S${this.streamId}]`;

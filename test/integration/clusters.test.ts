@@ -140,3 +140,28 @@ for (const policy of ['RING_HASH', 'MAGLEV']) {
     assert.ok(new Set(hostOf.values()).size > 1, 'all users on one host');
   });
 }
+
+test('RING_HASH with a cookie hash_policy and a ttl: a client without the cookie gets one (Set-Cookie) and sticks to one host with it', async () => {
+  const us = await ups(3);
+  const routes = '- match: { prefix: "/" }\n  route:\n    cluster: c\n    hash_policy: [{ cookie: { name: sticky, ttl: 3600s, path: / } }]';
+  const yaml = v3Config({ clusters: { c: us.map((u) => u.port) }, routes }).replace('lb_policy: ROUND_ROBIN', 'lb_policy: RING_HASH');
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+  cleanup.push(() => p.stop());
+  const hosts = new Set<string>();
+  for (let c = 0; c < 6; c++) {
+    // Envoy's generated value: hex xxHash64 of the connection's remote and local `ip:port`.
+    const first = await httpGet(p.port, '/');
+    const setCookie = first.headers['set-cookie']?.[0] ?? '';
+    const m = /^sticky="([0-9a-f]{16})"; Max-Age=3600; Path=\/; HttpOnly$/.exec(setCookie);
+    assert.ok(m, `Set-Cookie: ${setCookie}`);
+    const seen = new Set<string>([first.body]);
+    for (let i = 0; i < 4; i++) {
+      const r = await httpGet(p.port, '/', { cookie: `sticky=${m[1]}` });
+      assert.equal(r.headers['set-cookie'], undefined, 'no new cookie when the client sends one');
+      seen.add(r.body);
+    }
+    assert.equal(seen.size, 1, `client ${c} moved between hosts: ${[...seen]}`);
+    hosts.add([...seen][0]);
+  }
+  assert.ok(hosts.size > 1, 'every generated cookie landed on one host');
+});

@@ -12,7 +12,7 @@ import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, typ
 import { getHeader, removeHeader, setHeader, type RequestHead } from '../../../http/headers';
 import type { CompiledRoute, HeaderContext } from '../../../router';
 import type { ClusterManager, Host, LbContext, ThreadLocalCluster } from '../../../upstream/cluster';
-import { computeHash, type HashPolicyConfig } from './hash-policy';
+import { computeHash, generatedCookieValue, setCookieValue, type CookieSetter, type HashPolicyConfig } from './hash-policy';
 import type { PoolCallbacks, UpstreamConnection, UpstreamResponseHandler } from '../../../upstream/pool/http1-pool';
 import { poolFor, clusterRuntime, type ClusterRuntime } from '../../../upstream/pool/pool-registry';
 import type { HttpConnManagerStats } from '../../../stats/common-stats';
@@ -33,7 +33,7 @@ const RETRY_ONCE = 1;
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 /** One request's router instance. */
-export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseHandler {
+export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponseHandler, CookieSetter {
   private route: CompiledRoute | null = null;
   private cluster: ThreadLocalCluster | null = null;
   /** The cluster's stats and pool settings, looked up once per request. */
@@ -58,6 +58,16 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   private timeoutMs = 0;
   private done = false;
   private encodedHead = '';
+  /** Set-Cookie values of cookies a hash policy generated (added to the response head). */
+  private setCookies: string[] | null = null;
+
+  /** @internal A cookie hash policy with a ttl found no cookie: one is generated for the response. */
+  addDownstreamSetCookie(name: string, path: string, maxAgeS: number): string {
+    const i = this.cb.streamInfo;
+    const value = generatedCookieValue(hostPort(i.downstreamDirectRemoteAddress, i.downstreamDirectRemotePort), hostPort(i.downstreamLocalAddress, i.downstreamLocalPort));
+    (this.setCookies ??= []).push(setCookieValue(name, value, path, maxAgeS));
+    return value;
+  }
 
   constructor(private readonly cfg: RouterConfig, private readonly cb: DecoderFilterCallbacks) {}
 
@@ -117,7 +127,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     // Hashing LBs get the route's hash_policy hash; every other policy ignores it.
     let lbCtx: LbContext | undefined;
     if ((cluster.lbPolicy === 'RING_HASH' || cluster.lbPolicy === 'MAGLEV') && Array.isArray(route.hashPolicy)) {
-      const hash = computeHash(route.hashPolicy as HashPolicyConfig[], head.headers, head.path, cb.streamInfo.downstreamRemoteAddress);
+      const hash = computeHash(route.hashPolicy as HashPolicyConfig[], head.headers, head.path, cb.streamInfo.downstreamRemoteAddress, this);
       if (hash !== undefined) lbCtx = { hash };
     }
     const host = cluster.chooseHost(lbCtx);
@@ -340,6 +350,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (!this.cfg.suppressEnvoyHeaders) {
       headers.push('x-envoy-upstream-service-time', String(Math.round(info.upstreamHeadersMono - info.upstreamStartMono)));
     }
+    if (this.setCookies !== null) for (const c of this.setCookies) headers.push('set-cookie', c);
     const rh = this.route!.responseHeaders;
     if (!rh.empty) rh.apply(headers, this.headerContext(this.head!));
     if (upgrade) {
@@ -504,6 +515,11 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
 
 /** Body bytes buffered while waiting for a connection before downstream reads are paused. */
 const BUFFER_LIMIT = 1024 * 1024;
+
+/** `ip:port` as Envoy's Address::asString prints it (`[v6]:port`). */
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+}
 
 function onTimeout(arg: unknown): void {
   (arg as RouterFilter).onTimeout();
