@@ -13,6 +13,7 @@
  */
 import { hostname } from 'node:os';
 import { ConfigError } from '../common/errors';
+import { compileStrftime } from '../common/strftime';
 import type { HeaderValueOption } from '../config/model';
 import { asciiLower, getFirst, has, removeAll, stripHostPort } from './headers';
 import { joinPath } from './matchers';
@@ -24,7 +25,7 @@ const enum Op {
 }
 
 /** One part of a header value: a literal or an operator with its arguments. */
-type Part = string | { op: Op; names?: string[]; maxLen?: number; fmt?: string };
+type Part = string | { op: Op; names?: string[]; maxLen?: number; time?: (ms: number) => string };
 
 const kHostname = hostname();
 
@@ -84,7 +85,7 @@ function compileOperator(token: string, value: string, path: string): Part {
   const [, name, arg, len] = m;
   const maxLen = len !== undefined ? Number(len) : undefined;
   if (arg === undefined && SIMPLE[name] !== undefined) return { op: SIMPLE[name], maxLen };
-  if (name === 'START_TIME') return { op: Op.StartTime, fmt: arg, maxLen };
+  if (name === 'START_TIME') return { op: Op.StartTime, time: arg ? compileStrftime(arg) : undefined, maxLen };
   if (name === 'REQ' && arg) {
     const names = arg.split('?').map((n) => {
       const l = asciiLower(n.trim());
@@ -96,32 +97,7 @@ function compileOperator(token: string, value: string, path: string): Part {
   throw new ConfigError(`invalid header value ${JSON.stringify(value)}: unsupported command operator %${token}%`, { path, hint: 'supported: DOWNSTREAM_REMOTE_ADDRESS[_WITHOUT_PORT], DOWNSTREAM_LOCAL_ADDRESS[_WITHOUT_PORT], DOWNSTREAM_REMOTE_PORT, PROTOCOL, UPSTREAM_REMOTE_ADDRESS, START_TIME, REQ(x), HOSTNAME' });
 }
 
-function pad(n: number, w: number): string {
-  return String(n).padStart(w, '0');
-}
 
-/** Formats epoch ms with a strftime subset (UTC), as Envoy's START_TIME(fmt). */
-export function formatTime(ms: number, fmt: string | undefined): string {
-  const d = new Date(ms);
-  if (fmt === undefined || fmt === '') return d.toISOString(); // %Y-%m-%dT%H:%M:%E3SZ
-  return fmt.replace(/%(E[369]S|[YmdHMSszf%])/g, (_m, f: string) => {
-    switch (f) {
-      case 'Y': return String(d.getUTCFullYear());
-      case 'm': return pad(d.getUTCMonth() + 1, 2);
-      case 'd': return pad(d.getUTCDate(), 2);
-      case 'H': return pad(d.getUTCHours(), 2);
-      case 'M': return pad(d.getUTCMinutes(), 2);
-      case 'S': return pad(d.getUTCSeconds(), 2);
-      case 's': return String(Math.floor(ms / 1000));
-      case 'z': return '+0000';
-      case 'f': return pad(d.getUTCMilliseconds(), 3) + '000000';
-      case 'E3S': return `${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}`;
-      case 'E6S': return `${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}000`;
-      case 'E9S': return `${pad(d.getUTCSeconds(), 2)}.${pad(d.getUTCMilliseconds(), 3)}000000`;
-      default: return '%';
-    }
-  });
-}
 
 function withPort(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
@@ -141,7 +117,8 @@ function evalPart(p: Exclude<Part, string>, ctx: HeaderContext): string {
     }
     case Op.Protocol: v = ctx.protocol ?? ''; break;
     case Op.UpstreamAddr: v = ctx.upstreamRemoteAddress ?? ''; break;
-    case Op.StartTime: v = formatTime(ctx.startTimeMs, p.fmt); break;
+    // Envoy's default START_TIME format: %Y-%m-%dT%H:%M:%E3SZ (UTC).
+    case Op.StartTime: v = p.time !== undefined ? p.time(ctx.startTimeMs) : new Date(ctx.startTimeMs).toISOString(); break;
     case Op.Hostname: v = kHostname; break;
     default: {
       const names = p.names!;

@@ -6,11 +6,11 @@ import * as path from 'node:path';
 import { ConfigError } from '../../../src/common/errors';
 import { compileAccessLogs } from '../../../src/http/access-log-sink';
 import type { ActiveStream } from '../../../src/http/active-stream';
+import { compileStrftime } from '../../../src/common/strftime';
 import {
   AccessLogFileSink,
   AccessLogFormatter,
   DEFAULT_ACCESS_LOG_FORMAT,
-  compileStrftime,
   createAccessLoggers,
   closeAllAccessLogs,
   checkAccessLogConfig,

@@ -104,6 +104,7 @@ test('command operators', () => {
     hvo('i', '%HOSTNAME%'),
     hvo('j', '%START_TIME(%Y/%m/%d %H:%M:%E3S %s)%'),
     hvo('k', '%DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT%'),
+    hvo('l', '%START_TIME(%s.%3f)%'),
   ]);
   assert.deepEqual(run(r, []), [
     'a', '10.1.2.3:5555',
@@ -117,6 +118,7 @@ test('command operators', () => {
     'i', hostname(),
     'j', `2024/01/02 03:04:05.678 ${Math.floor(ctx.startTimeMs / 1000)}`,
     'k', '127.0.0.1',
+    'l', `${Math.floor(ctx.startTimeMs / 1000)}.678`,
   ]);
   const h: string[] = [];
   mk([hvo('a', '%DOWNSTREAM_REMOTE_ADDRESS%'), hvo('u', '%UPSTREAM_REMOTE_ADDRESS%')]).requestHeaders.apply(h, { ...ctx, downstreamRemoteAddress: '::1', upstreamRemoteAddress: '10.0.0.9:80' });
