@@ -6,14 +6,18 @@
  */
 
 /** attache's loggers: every `logger('<name>')` in src/. Keep in step when adding one. */
-export const ATTACHE_LOGGERS: readonly string[] = ['admin', 'config', 'http', 'listener', 'main', 'pool', 'upstream'];
+export const ATTACHE_LOGGERS: readonly string[] = ['admin', 'config', 'http', 'listener', 'main', 'pool', 'router', 'upstream'];
 
-/** Envoy logger ids accepted for compatibility (a subset of ALL_LOGGER_IDS). */
+/** Envoy's logger ids (source/common/common/logger.h ALL_LOGGER_IDS), accepted so that commands and
+ * Istio annotations written for Envoy (`--component-log-level jwt:debug`) keep working. */
 export const ENVOY_LOGGERS: readonly string[] = [
-  'admin', 'assert', 'backtrace', 'client', 'config', 'connection', 'conn_handler', 'dns', 'file',
-  'filter', 'grpc', 'happy_eyeballs', 'hc', 'health_checker', 'http', 'http2', 'init', 'io', 'lua',
-  'main', 'matcher', 'misc', 'pool', 'rbac', 'rds', 'router', 'runtime', 'secret', 'stats', 'tracing',
-  'upstream', 'udp', 'websocket',
+  'admin', 'alternate_protocols_cache', 'aws', 'assert', 'backtrace', 'basic_auth', 'cache_filter', 'client',
+  'config', 'connection', 'conn_handler', 'decompression', 'dns', 'dubbo', 'envoy_bug', 'ext_authz', 'ext_proc',
+  'rocketmq', 'file', 'filter', 'forward_proxy', 'geolocation', 'grpc', 'happy_eyeballs', 'hc', 'health_checker',
+  'http', 'http2', 'hystrix', 'init', 'io', 'jwt', 'kafka', 'key_value_store', 'lua', 'main', 'matcher', 'misc',
+  'mongo', 'multi_connection', 'oauth2', 'quic', 'quic_stream', 'pool', 'rate_limit_quota', 'rbac', 'rds', 'redis',
+  'router', 'runtime', 'stats', 'secret', 'tap', 'testing', 'thrift', 'tracing', 'upstream', 'udp', 'wasm',
+  'websocket', 'golang',
 ];
 
 /** Every accepted logger name, sorted (the order `/logging` lists them in). */

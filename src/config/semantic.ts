@@ -8,7 +8,7 @@ import { re2 } from '../common/re2';
 import { formatPos, posOf } from './load';
 import { childPath, fail, suggest } from './diagnostics';
 import type { Seen, SeenByType } from './proto-schema';
-import { checkAdminAddress, checkListenerAddresses, checkPipeEndpoints, checkStaticEndpoints } from './addresses';
+import { checkAdminAddress, checkListenerAddresses, checkStaticEndpoints } from './addresses';
 
 type Obj = Record<string, unknown>;
 
@@ -32,7 +32,6 @@ export function checkSemantics(root: Obj, seen: SeenByType): void {
   checkListenerAddresses(of('envoy.config.listener.v3.Listener'));
   checkAdminAddress(root);
   for (const c of of('envoy.config.cluster.v3.Cluster')) checkStaticEndpoints(c);
-  checkPipeEndpoints(of('envoy.config.cluster.v3.Cluster'), root);
   const clusters = uniqueNames(of('envoy.config.cluster.v3.Cluster').filter((s) => /^static_resources\.clusters\[\d+\]$/.test(s.path)), 'cluster');
   const dyn = root.dynamic_resources as Obj | undefined;
   if (!dyn?.cds_config) {

@@ -129,10 +129,30 @@ function checkCluster(s: Seen, xdsClusters: ReadonlySet<string>, d: Diagnostics)
   if (Array.isArray(c.transport_socket_matches) && c.transport_socket_matches.length > 0) {
     failTls(childPath(s.path, 'transport_socket_matches'), posOf(c, 'transport_socket_matches', 'key'));
   }
+  if (!(typeof c.name === 'string' && xdsClusters.has(c.name))) warnPipeEndpoints(s, d);
   if (wantsHttp2(c) && !(typeof c.name === 'string' && xdsClusters.has(c.name))) {
     const key = c.http2_protocol_options !== undefined ? 'http2_protocol_options' : 'typed_extension_protocol_options';
     warn(d, childPath(s.path, key), posOf(c, key, 'key'), 'attache speaks HTTP/1.1 to upstreams; http2_protocol_options ignored');
   }
+}
+
+/**
+ * A `pipe` (Unix socket) endpoint is used only by a gRPC xDS cluster (Istio's xds-grpc); in any other
+ * cluster (Istio's sds-grpc, an HTTP upstream) it is skipped with a warning: attache connects to
+ * upstreams over TCP.
+ */
+function warnPipeEndpoints(s: Seen, d: Diagnostics): void {
+  const la = s.obj.load_assignment;
+  if (!isObj(la) || !Array.isArray(la.endpoints)) return;
+  la.endpoints.forEach((loc, i) => {
+    if (!isObj(loc) || !Array.isArray(loc.lb_endpoints)) return;
+    loc.lb_endpoints.forEach((lbe, j) => {
+      const addr = isObj(lbe) && isObj(lbe.endpoint) ? lbe.endpoint.address : undefined;
+      if (!isObj(addr) || addr.pipe === undefined) return;
+      warn(d, `${s.path}.load_assignment.endpoints[${i}].lb_endpoints[${j}].endpoint.address.pipe`, posOf(addr, 'pipe', 'key'),
+        `pipe endpoint of cluster '${String(s.obj.name)}' skipped: attache reaches upstreams over TCP (only a gRPC xDS cluster may use a Unix socket)`);
+    });
+  });
 }
 
 function checkHttpFilters(s: Seen, d: Diagnostics): void {

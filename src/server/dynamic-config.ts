@@ -125,17 +125,18 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     validateClusterLb(c);
   };
   const listenerCreateFailure = stats.counter('listener_manager.listener_create_failure');
-  const boundListeners = function* (): Iterable<BoundListener> {
-    for (const l of [...baseSnapshot.listeners, ...[...lds.items.values()].map((e) => e.resource)]) {
-      const sa = l.address.socket_address;
-      yield { name: l.name, address: sa.address, port: Number(sa.port_value ?? 0) };
-    }
+  /** Addresses taken: this response's listeners checked so far, the static ones, the current LDS ones. */
+  const boundListeners = function* (accepted: ReadonlyMap<string, Listener>): Iterable<BoundListener> {
+    const bound = (l: Listener): BoundListener => ({ name: l.name, address: l.address.socket_address.address, port: Number(l.address.socket_address.port_value ?? 0) });
+    for (const l of accepted.values()) yield bound(l);
+    for (const l of baseSnapshot.listeners) yield bound(l);
+    for (const e of lds.items.values()) if (!accepted.has(e.resource.name)) yield bound(e.resource);
   };
-  lds.check = (l, name) => {
+  lds.check = (l, name, accepted) => {
     if (staticListeners.has(name)) throw new Error(`listener "${name}" is already defined in static_resources`);
     if (hcms(l).length === 0) throw new Error(`listener "${name}": no envoy.filters.network.http_connection_manager in its filter chains`);
     try {
-      checkListenerCanBind(l, name, boundListeners());
+      checkListenerCanBind(l, name, boundListeners(accepted));
     } catch (e) {
       listenerCreateFailure.inc(); // Envoy: the listener could not be created (bind, duplicate address)
       throw e;

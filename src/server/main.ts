@@ -89,7 +89,7 @@ export async function main(argv: string[] = process.argv.slice(2)): Promise<numb
     // Validated in a short-lived thread: the validator's memory leaves with it.
     const r = await loadBootstrapIsolated({ path: opts.configPath, yaml: opts.configYaml, allowUnknownStaticFields: opts.allowUnknownStaticFields });
     bootstrap = r.bootstrap;
-    for (const w of r.warnings) log.warn(w);
+    for (const w of r.warnings) if (!(opts.skipDeprecatedLogs && /\bdeprecated\b/.test(w))) log.warn(w);
   } catch (err) {
     const what = opts.configPath ?? (opts.configYaml !== undefined ? '--config-yaml' : undefined);
     if (opts.mode === 'validate') process.stdout.write(what !== undefined ? `configuration '${what}' is invalid:\n` : 'configuration is invalid: no configuration given\n');

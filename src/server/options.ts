@@ -39,6 +39,8 @@ export interface Options {
   hotRestartVersion: boolean;
   /** Envoy's `--admin-address-path`: file the admin address (`ip:port`) is written to once admin listens. */
   adminAddressPath?: string;
+  /** Envoy's `--skip-deprecated-logs`: no warnings about deprecated config fields and names. */
+  skipDeprecatedLogs: boolean;
 }
 
 /** Thrown for bad command lines; the CLI prints the message and the usage, exit 1. */
@@ -47,7 +49,7 @@ export class UsageError extends Error {}
 // Envoy's flags (source/server/options_impl.cc) that have no effect here: accepted so that a
 // script or Istio's pilot-agent can start attache with envoy's command line unchanged.
 const IGNORED_STRING = ['base-id', 'restart-epoch', 'base-id-path', 'socket-path', 'socket-mode', 'max-obj-name-len', 'max-stats', 'disable-extensions', 'bootstrap-version', 'stats-tag', 'file-flush-min-size-kb'];
-const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'enable-mutex-tracing', 'skip-deprecated-logs', 'log-stacktrace-single-entry'];
+const IGNORED_BOOL = ['disable-hot-restart', 'use-dynamic-base-id', 'reject-unknown-dynamic-fields', 'ignore-unknown-dynamic-fields', 'enable-core-dump', 'cpuset-threads', 'enable-fine-grain-logging', 'skip-hot-restart-on-no-parent', 'skip-hot-restart-parent-stats', 'enable-mutex-tracing', 'log-stacktrace-single-entry'];
 
 /**
  * Parses argv (without node and script).
@@ -87,6 +89,7 @@ export function parseOptions(argv: string[]): Options {
         version: { type: 'boolean' },
         'hot-restart-version': { type: 'boolean' },
         'admin-address-path': { type: 'string' },
+        'skip-deprecated-logs': { type: 'boolean' },
         ...extra,
       },
     }));
@@ -146,6 +149,7 @@ export function parseOptions(argv: string[]): Options {
     version: (values.version as boolean | undefined) ?? false,
     hotRestartVersion: (values['hot-restart-version'] as boolean | undefined) ?? false,
     adminAddressPath: values['admin-address-path'] as string | undefined,
+    skipDeprecatedLogs: (values['skip-deprecated-logs'] as boolean | undefined) ?? false,
   };
 }
 

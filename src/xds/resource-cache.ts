@@ -74,8 +74,11 @@ export class ResourceCache<T> {
   version = '';
   lastUpdatedMs: number | undefined;
   rejected: RejectedUpdate | undefined;
-  /** Extra per-resource check after the proto walk (e.g. a cluster's LB config). @throws ConfigError */
-  check: ((r: T, name: string) => void) | undefined;
+  /**
+   * Extra per-resource check after the proto walk (e.g. a cluster's LB config). `accepted`: the
+   * resources of the same response that passed before this one. @throws ConfigError
+   */
+  check: ((r: T, name: string, accepted: ReadonlyMap<string, T>) => void) | undefined;
 
   constructor(readonly typeUrl: ResourceTypeUrl, readonly kind: string, readonly wildcard: boolean) {}
 
@@ -110,7 +113,7 @@ export class ResourceCache<T> {
         const { resource } = validateResource<T>(this.typeUrl, fromProtoAny(raw));
         if (name === '') throw new ConfigError(`${this.kind} resource without a name`);
         if (parsed.has(name)) throw new ConfigError(`duplicate ${this.kind} "${name}" in one response`);
-        this.check?.(resource, name);
+        this.check?.(resource, name, parsed);
         parsed.set(name, resource);
       } catch (e) {
         failed.push(name);

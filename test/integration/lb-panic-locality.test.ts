@@ -43,7 +43,7 @@ async function spread(port: number, path: string, n: number, headers?: (i: numbe
 test('panic threshold: 1 healthy host of 4 (25% < 50%) → every host gets traffic; threshold 0 → only the healthy one; none healthy → still served', async () => {
   const us = await ups(4);
   const oneUp = ['HEALTHY', 'UNHEALTHY', 'UNHEALTHY', 'UNHEALTHY'];
-  const allDown = ['UNHEALTHY', 'DRAINING', 'UNHEALTHY', 'TIMEOUT'];
+  const allDown = ['UNHEALTHY', 'UNHEALTHY', 'UNHEALTHY', 'TIMEOUT']; // (DRAINING hosts are excluded altogether: unit test)
   const yaml = v3Config({
     clusters: {},
     routes: [

@@ -94,3 +94,18 @@ test('an LDS listener moved to another port: it serves there and /listeners show
     await up.close();
   }
 });
+
+test('two listeners on one address in the same LDS response: the second is refused as a duplicate address', async () => {
+  const { up, server, xdsPort, p1 } = await setup();
+  server.setResources(TYPE_URLS.listener, [listener('first', p1, { cluster: 'web' }), listener('second', p1, { cluster: 'web' })]);
+  let proxy: Proxy | undefined;
+  try {
+    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+    const nack = (await waitFor(() => server.requests.find((r) => r.typeUrl === TYPE_URLS.listener && r.errorDetail), 5000, 'NACK'))!;
+    assert.match(nack.errorDetail!.message!, new RegExp(`error adding listener: 'second' has duplicate address '127\\.0\\.0\\.1:${p1}' as existing listener`));
+  } finally {
+    await proxy?.stop();
+    await server.close();
+    await up.close();
+  }
+});

@@ -321,3 +321,13 @@ test('a bad ATTACHE_HASH is one line on stderr and exit 1, not a stack trace', a
   assert.equal(r.status, 1);
   assert.equal(r.stderr, 'attache: ATTACHE_HASH must be native, wasm, js or auto, got "bogus"\n');
 });
+
+test('--skip-deprecated-logs drops the deprecation warnings (tutorial-v2.yaml has five)', async () => {
+  const example = path.join(__dirname, '../../../examples/tutorial-v2.yaml');
+  const loud = await runAttache(['-c', example, '--mode', 'validate']);
+  assert.equal(loud.code, 0);
+  assert.equal((loud.stdout + loud.stderr).match(/deprecated/g)?.length, 5);
+  const quiet = await runAttache(['-c', example, '--mode', 'validate', '--skip-deprecated-logs']);
+  assert.equal(quiet.code, 0);
+  assert.doesNotMatch(quiet.stdout + quiet.stderr, /deprecated/);
+});

@@ -33,6 +33,10 @@ export function hostsFromAssignment(cla: ClusterLoadAssignment | undefined, reus
       const key = sa.address.includes(':') ? `[${sa.address}]:${port}` : `${sa.address}:${port}`;
       const weight = ep.load_balancing_weight ?? 1;
       const status: HealthStatus = ep.health_status ?? 'UNKNOWN';
+      // Envoy excludes DRAINING hosts from load balancing altogether (EDS_STATUS_DRAINING, runtime
+      // exclude_host_in_eds_status_draining, on by default): they do not count as unhealthy hosts
+      // in the panic calculation either.
+      if (status === 'DRAINING') continue;
       const hostname = ep.endpoint.hostname ?? '';
       const same = reuse.get(key);
       const existing = same?.shift();

@@ -211,3 +211,9 @@ test('invalid LB config is a ConfigError at build and in validateClusterLb', () 
   assert.throws(() => validateClusterLb({ name: 'x', lb_policy: 'LOAD_BALANCING_POLICY_CONFIG' }), /unsupported/);
   validateClusterLb({ name: 'ok', lb_policy: 'LEAST_REQUEST' });
 });
+
+test('DRAINING hosts are excluded (Envoy: EDS_STATUS_DRAINING): 1 healthy + 2 draining is not a panic, all picks go to the healthy one', () => {
+  const cm = new ClusterManager([staticCluster('d', [ep('127.0.0.1', 1), ep('127.0.0.1', 2, { health_status: 'DRAINING' }), ep('127.0.0.1', 3, { health_status: 'DRAINING' })])], {}, OPTS);
+  const t = tally(() => cm.get('d')!.chooseHost(), 30);
+  assert.deepEqual([...t.entries()], [['127.0.0.1:1', 30]]);
+});
