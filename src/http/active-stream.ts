@@ -243,6 +243,8 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     this.responseStatus = head.status;
     this.responseHeaders = head.headers;
     this.streamInfo.responseCode = head.status;
+    // Envoy's chargeStats runs as the head is encoded: a response reset after it still counts.
+    this.conn.config.stats.recordResponse(head.status);
     const cfg = this.conn.config;
     if (cfg.alwaysSetRequestIdInResponse) {
       const id = getHeader(this.head.headers, 'x-request-id');
@@ -347,8 +349,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     info.endMono = performance.now();
     const st = this.conn.config.stats;
     st.downstream_rq_active.dec();
-    if (outcome === Outcome.Complete) st.recordResponse(info.responseCode);
-    else (outcome === Outcome.LocalReset ? st.downstream_rq_tx_reset : st.downstream_rq_rx_reset).inc();
+    if (outcome !== Outcome.Complete) (outcome === Outcome.LocalReset ? st.downstream_rq_tx_reset : st.downstream_rq_rx_reset).inc();
     st.downstream_rq_time.record(info.endMono - info.startMono);
     const logs = this.conn.config.accessLogs;
     if (logs.length > 0) for (const l of logs) l(this);

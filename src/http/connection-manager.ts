@@ -378,7 +378,10 @@ export class DownstreamConnection implements Http1Handler {
     // proxy_100_continue: false); other expectations are forwarded.
     if (expect !== undefined) {
       if (expect.toLowerCase() === '100-continue') {
-        if (versionMinor === 1 && hasBody) this.send('HTTP/1.1 100 Continue\r\n\r\n');
+        if (versionMinor === 1 && hasBody) {
+          this.send('HTTP/1.1 100 Continue\r\n\r\n');
+          cfg.stats.recordResponse(100); // Envoy counts the 1xx and the final response
+        }
       } else headers.push('expect', expect);
     }
     // `te: trailers` is the one TE value forwarded.

@@ -114,6 +114,15 @@ test('circuit breaker max_connections: a second request waits for the one connec
   assert.ok(s['cluster.cbc.upstream_cx_overflow'] >= 1);
 });
 
+test('a 100 Continue the proxy sends counts in downstream_rq_1xx (Envoy counts the 1xx and the final response)', async () => {
+  const before = await stats('^http\\.ingress_http\\.downstream_rq_(1xx|2xx)$');
+  const r = await rawRequest(proxy.port, 'POST /c HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 2\r\n\r\nok', { count: 2 });
+  assert.deepEqual(r.responses.map((x) => x.status), [100, 200]);
+  const after = await stats('^http\\.ingress_http\\.downstream_rq_(1xx|2xx)$');
+  assert.equal(after['http.ingress_http.downstream_rq_1xx'] - (before['http.ingress_http.downstream_rq_1xx'] ?? 0), 1);
+  assert.equal(after['http.ingress_http.downstream_rq_2xx'] - (before['http.ingress_http.downstream_rq_2xx'] ?? 0), 1);
+});
+
 test('cluster_not_found_response_code: INTERNAL_SERVER_ERROR answers 500 for a cluster_header naming no cluster', async () => {
   assert.equal((await httpGet(proxy.port, '/by-header', { 'x-cluster': 'nope' })).status, 500);
   assert.equal((await httpGet(proxy.port, '/by-header', { 'x-cluster': 'up' })).status, 200);

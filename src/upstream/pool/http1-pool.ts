@@ -174,7 +174,9 @@ export class UpstreamConnection implements Http1Handler {
     if (this.handler !== null && this.state === State.Busy) {
       const s = this.pool.cluster.stats;
       s.cxDestroyWithActiveRq(true);
-      s.rqReset(true);
+      // A protocol error resets the stream with reason ProtocolError, which Envoy's pool counts in
+      // neither upstream_rq_tx_reset nor rx_reset.
+      if (!this.protocolErrorSeen) s.rqReset(true);
     }
     this.handler = null;
     this.closedLocally = true;
@@ -183,6 +185,8 @@ export class UpstreamConnection implements Http1Handler {
 
   /** @internal true when attache closed it (for upstream_cx_destroy_local vs _remote). */
   closedLocally = false;
+  /** The response did not parse: the close is a protocol error, not a local reset. */
+  private protocolErrorSeen = false;
   /** The current request asked for an upgrade (only then may the upstream answer 101). */
   private upgradeRequested = false;
   /** The response head just parsed was an interim 1xx: its message end is not the response's. */
@@ -239,6 +243,7 @@ export class UpstreamConnection implements Http1Handler {
     if (this.protocolError) {
       const h = this.handler;
       this.pool.cluster.stats.cxProtocolError();
+      this.protocolErrorSeen = true;
       this.destroy();
       h?.onUpstreamReset(UpstreamErrors.protocol(), false);
       return;
@@ -275,6 +280,7 @@ export class UpstreamConnection implements Http1Handler {
     const h = this.handler;
     log.debug(`upstream protocol error ${this.parser.errorCode}: ${this.parser.errorReason}`);
     this.pool.cluster.stats.cxProtocolError();
+    this.protocolErrorSeen = true;
     this.destroy();
     h?.onUpstreamReset(UpstreamErrors.protocol(), false);
   }
@@ -303,7 +309,7 @@ export class UpstreamConnection implements Http1Handler {
   }
 
   private onClose(): void {
-    if (log.debugOn) log.debug(`[C${this.id}] closed`);
+    if (log.debugOn && this.state !== State.Closed) log.debug(`[C${this.id}] closed`);
     if (this.connectTimer) {
       clearTimeout(this.connectTimer);
       this.connectTimer = null;

@@ -393,6 +393,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   }
 
   onUpstreamReset(err: AttacheError, beforeResponse: boolean): void {
+    if (log.debugOn) log.debug(`${this.cb.streamInfo.logPrefix()} upstream reset: ${err.message}`);
     const conn = this.conn;
     this.detachConn();
     if (this.done) return;
@@ -451,6 +452,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   onTimeout(): void {
     this.timer = null;
     if (this.done) return;
+    if (log.debugOn) log.debug(`${this.cb.streamInfo.logPrefix()} upstream timeout`);
     const rt = this.rt!;
     rt.stats.rqTimeout();
     if (this.host !== null) {
