@@ -130,6 +130,11 @@ function checkCluster(s: Seen, xdsClusters: ReadonlySet<string>, d: Diagnostics)
     failTls(childPath(s.path, 'transport_socket_matches'), posOf(c, 'transport_socket_matches', 'key'));
   }
   if (!(typeof c.name === 'string' && xdsClusters.has(c.name))) warnPipeEndpoints(s, d);
+  const lbc = c.common_lb_config;
+  if ((c.lb_policy === 'RING_HASH' || c.lb_policy === 'MAGLEV') && isObj(lbc) && lbc.locality_weighted_lb_config !== undefined) {
+    warn(d, childPath(childPath(s.path, 'common_lb_config'), 'locality_weighted_lb_config'), posOf(lbc, 'locality_weighted_lb_config', 'key'),
+      `locality_weighted_lb_config is ignored by attache for ${c.lb_policy} (it weights localities for ROUND_ROBIN, LEAST_REQUEST and RANDOM only)`);
+  }
   if (wantsHttp2(c) && !(typeof c.name === 'string' && xdsClusters.has(c.name))) {
     const key = c.http2_protocol_options !== undefined ? 'http2_protocol_options' : 'typed_extension_protocol_options';
     warn(d, childPath(s.path, key), posOf(c, key, 'key'), 'attache speaks HTTP/1.1 to upstreams; http2_protocol_options ignored');

@@ -235,3 +235,18 @@ test('a misspelt extension name gets a did-you-mean', () => {
   const e = loadError(BASE.replace(/- name: envoy\.filters\.http\.router\n\s*typed_config:\n\s*"@type": [^\n]*/, '- name: envoy.routr'));
   assert.match(e.message, /unknown extension "envoy\.routr" .*; did you mean envoy\.router\?/);
 });
+
+test('locality_weighted_lb_config on a RING_HASH cluster is warned about as ignored (attache weights localities for RR/LR/RANDOM)', () => {
+  const yaml = `static_resources:
+  clusters:
+  - name: c
+    type: STATIC
+    lb_policy: RING_HASH
+    common_lb_config: { locality_weighted_lb_config: {} }
+    load_assignment: { cluster_name: c, endpoints: [{ locality: { zone: a }, load_balancing_weight: 1, lb_endpoints: [{ endpoint: { address: { socket_address: { address: 127.0.0.1, port_value: 1 } } } }] }] }
+`;
+  const { warnings } = loadBootstrap({ yaml });
+  assert.ok(warnings.some((w) => /locality_weighted_lb_config is ignored by attache for RING_HASH/.test(w)), warnings.join('\n'));
+  const rr = loadBootstrap({ yaml: yaml.replace('lb_policy: RING_HASH', 'lb_policy: ROUND_ROBIN') });
+  assert.ok(!rr.warnings.some((w) => /locality_weighted_lb_config/.test(w)), rr.warnings.join('\n'));
+});
