@@ -114,8 +114,8 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     user_agent_version: opts.version ?? '0.0.0',
   });
   const client = new XdsClient({ node, onConnectedState: (c) => xs.connected(c), backoffBaseMs: opts.backoffBaseMs, backoffMaxMs: opts.backoffMaxMs });
-  const cds = new ResourceCache<Cluster>(TYPE_URLS.cluster, 'cluster', true);
-  const lds = new ResourceCache<Listener>(TYPE_URLS.listener, 'listener', true);
+  const cds = new ResourceCache<Cluster>(TYPE_URLS.cluster, 'cluster', true, true);
+  const lds = new ResourceCache<Listener>(TYPE_URLS.listener, 'listener', true, true);
   const eds = new ResourceCache<ClusterLoadAssignment>(TYPE_URLS.endpoint, 'cluster load assignment', false);
   const rds = new ResourceCache<RouteConfiguration>(TYPE_URLS.route, 'route configuration', false);
   const staticClusters = new Set(baseSnapshot.clusters.map((c) => c.name));
@@ -189,7 +189,14 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     onResponse: (resources: unknown[], v: string): string | null => {
       const r = cache.accept(resources, v);
       const kind = cache === (cds as ResourceCache<unknown>) ? 'cds' : cache === (lds as ResourceCache<unknown>) ? 'lds' : cache === (eds as ResourceCache<unknown>) ? 'eds' : 'rds';
-      xs.attempt(kind, typeof r === 'string' ? (cache.rejected?.names ?? []) : r.names, typeof r !== 'string', kind === 'eds' ? edsUsers : rdsUsers);
+      xs.attempt(kind, typeof r === 'string' ? (cache.rejected?.names ?? []) : r.names, typeof r !== 'string' && r.error === undefined, kind === 'eds' ? edsUsers : rdsUsers);
+      if (typeof r !== 'string' && r.error !== undefined) {
+        // Applied in part (LDS/CDS, as Envoy): the good resources go out, the response is NACKed.
+        after(r);
+        if ((kind === 'cds' || kind === 'lds') && awaiting.has(`${kind}|*`)) arrived(`${kind}|*`);
+        schedule();
+        return r.error;
+      }
       if (typeof r === 'string') {
         // A rejected CDS/LDS update still ends their initial fetch: startup goes on without it
         // (Envoy's CdsApiImpl/LdsApiImpl::onConfigUpdateFailed mark their init target ready).

@@ -37,6 +37,11 @@ export interface AcceptResult {
   removed: string[];
   /** Names present in the response. */
   names: string[];
+  /**
+   * Set when the cache applies responses in part (LDS, CDS): the resources that failed, as the NACK's
+   * error_detail; the others were applied.
+   */
+  error?: string;
 }
 
 const RESOURCE_WRAPPER = 'type.googleapis.com/envoy.service.discovery.v3.Resource';
@@ -80,7 +85,12 @@ export class ResourceCache<T> {
    */
   check: ((r: T, name: string, accepted: ReadonlyMap<string, T>) => void) | undefined;
 
-  constructor(readonly typeUrl: ResourceTypeUrl, readonly kind: string, readonly wildcard: boolean) {}
+  /**
+   * @param partial apply the valid resources of a response that has invalid ones (the failed ones
+   *   keep their previous version) and NACK naming the failed ones, as Envoy's LDS and CDS do
+   *   (LdsApiImpl/CdsApiHelper::onConfigUpdate); otherwise a response is all or nothing.
+   */
+  constructor(readonly typeUrl: ResourceTypeUrl, readonly kind: string, readonly wildcard: boolean, readonly partial = false) {}
 
   /**
    * Validates every resource of a response; all or nothing.
@@ -121,12 +131,20 @@ export class ResourceCache<T> {
         errors.push(msg.includes(`"${name}"`) ? msg : `${this.kind} "${name}": ${msg}`);
       }
     }
+    let partialError: string | undefined;
     if (errors.length > 0) {
       const error = errors.join('; ');
       this.rejected = { version, error, timeMs: nowMs, names: failed };
-      return error;
+      if (!this.partial || parsed.size === 0 && this.items.size === 0) return error;
+      // Envoy: the failed resources keep their current version (if any); the rest is applied.
+      for (const name of failed) {
+        const old = this.items.get(name);
+        if (old !== undefined) parsed.set(name, old.resource);
+      }
+      partialError = error;
     }
     const result: AcceptResult = { changed: [], removed: [], names: [...parsed.keys()] };
+    if (partialError !== undefined) result.error = partialError;
     for (const [name, resource] of parsed) {
       const old = this.items.get(name);
       const raw = raws.get(name);
@@ -147,8 +165,9 @@ export class ResourceCache<T> {
         }
       }
     }
-    this.version = version;
     this.lastUpdatedMs = nowMs;
+    if (partialError !== undefined) return result; // the accepted version stays the previous one (NACK)
+    this.version = version;
     this.rejected = undefined;
     return result;
   }

@@ -109,3 +109,22 @@ test('two listeners on one address in the same LDS response: the second is refus
     await up.close();
   }
 });
+
+test('an LDS response with one bad listener: the good ones are applied and serve, the response is NACKed naming the bad one (Envoy applies LDS in part)', async () => {
+  const { up, server, xdsPort, p1 } = await setup();
+  server.setResources(TYPE_URLS.listener, [listener('good', p1, { cluster: 'web' }), listener('busy', up.port, { cluster: 'web' })]);
+  let proxy: Proxy | undefined;
+  try {
+    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+    const nack = (await waitFor(() => server.requests.find((r) => r.typeUrl === TYPE_URLS.listener && r.errorDetail), 5000, 'NACK'))!;
+    assert.match(nack.errorDetail!.message!, /listener "busy": cannot bind/);
+    assert.doesNotMatch(nack.errorDetail!.message!, /"good"/);
+    await waitFor(async () => (await get(p1)).body === 'a', 5000, 'the good listener serving');
+    assert.match((await httpGet(proxy.adminPort, '/listeners')).body, /^good::/m);
+    assert.doesNotMatch((await httpGet(proxy.adminPort, '/listeners')).body, /busy/);
+  } finally {
+    await proxy?.stop();
+    await server.close();
+    await up.close();
+  }
+});
