@@ -431,7 +431,7 @@ export class AccessLogFileSink {
     try {
       return { fd: fs.openSync(path, 'a'), owns: true };
     } catch (err) {
-      if (path === '/dev/stdout' || path === '/dev/stderr') return { fd: path === '/dev/stdout' ? 1 : 2, owns: false };
+      if (std !== -1) return { fd: std, owns: false };
       throw err;
     }
   }

@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type EncoderFilterCallbacks, type HttpFilter } from './filter';
-import { getHeader, getHeaderJoined, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
+import { appendVia, getHeader, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
 import { localReplyHead } from './local-reply';
 import { StreamInfo } from './stream-info';
 import type { CompiledRoute } from '../router';
@@ -441,10 +441,7 @@ function mutateRequestHeaders(s: ActiveStream): void {
     if (only !== undefined) for (let i = 0; i < only.length; i++) removeHeader(h, only[i]);
   }
   if (cfg.generateRequestId && (!hasRequestId || (edge && !cfg.preserveExternalRequestId))) setHeader(h, 'x-request-id', randomUUID());
-  if (cfg.via) {
-    const v = getHeaderJoined(h, 'via');
-    setHeader(h, 'via', v === undefined ? cfg.via : `${v}, ${cfg.via}`);
-  }
+  if (cfg.via) appendVia(h, cfg.via);
 }
 
 /** The headers cleanInternalHeaders removes from requests that are not internal (conn_manager_utility.cc). */

@@ -13,7 +13,7 @@ import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
-import { getHeaderJoined, hasToken, HOP_BY_HOP_RESPONSE, setHeader, type RequestHead } from './headers';
+import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
 import type { HcmConfig } from './hcm-config';
@@ -439,7 +439,12 @@ export class DownstreamConnection implements Http1Handler {
   setStreamIdleTimeout(ms: number): void {
     this.streamIdleMs = ms;
     if (ms <= 0) this.idleTimer?.disarm();
-    else (this.idleTimer ??= new CoarseTimer(onStreamIdle, this)).arm(ms);
+    else this.streamTimer().arm(ms);
+  }
+
+  /** The stream idle timer (created on first use). */
+  private streamTimer(): CoarseTimer {
+    return (this.idleTimer ??= new CoarseTimer(onStreamIdle, this));
   }
 
   /**
@@ -450,7 +455,7 @@ export class DownstreamConnection implements Http1Handler {
     if (startedAt !== undefined) this.streamIdleMs = this.config.streamIdleTimeoutMs;
     const ms = this.streamIdleMs;
     if (ms <= 0) return;
-    const t = (this.idleTimer ??= new CoarseTimer(onStreamIdle, this));
+    const t = this.streamTimer();
     if (startedAt === undefined) t.touch(ms);
     else t.arm(ms, startedAt);
   }
@@ -459,7 +464,7 @@ export class DownstreamConnection implements Http1Handler {
   private armHeadTimeout(): void {
     const ms = this.config.streamIdleTimeoutMs;
     if (ms <= 0) return;
-    const t = (this.idleTimer ??= new CoarseTimer(onStreamIdle, this));
+    const t = this.streamTimer();
     if (t.index === -1) t.arm(ms);
   }
 
@@ -518,7 +523,7 @@ export class DownstreamConnection implements Http1Handler {
     }
     this.config.stats.downstream_cx_idle_timeout.inc();
     log.debug('downstream connection idle timeout');
-    this.socket.destroy();
+    this.destroy();
   }
 
   // ---- stream/connection coordination ---------------------------------------------------------
@@ -626,11 +631,7 @@ export class DownstreamConnection implements Http1Handler {
     // Every response, local replies included, carries the proxy's `date` (Envoy's
     // DateProvider::setDateHeader replaces the upstream's).
     headers.push('date', httpDate());
-    if (cfg.via !== '') {
-      // Envoy's mutateResponseHeaders appends `via` to responses too.
-      const v = getHeaderJoined(headers, 'via');
-      setHeader(headers, 'via', v === undefined ? cfg.via : `${v}, ${cfg.via}`);
-    }
+    if (cfg.via !== '') appendVia(headers, cfg.via); // Envoy's mutateResponseHeaders: responses too
     let chunked = false;
     const noBody = status === 204 || status === 304 || (status >= 100 && status < 200);
     if (!noBody && status !== 101) {

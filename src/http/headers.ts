@@ -89,3 +89,12 @@ export function hasToken(value: string | undefined, token: string): boolean {
 export const HOP_BY_HOP_RESPONSE: ReadonlySet<string> = new Set([
   'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade',
 ]);
+
+/**
+ * Appends `via` (HCM `via`) to the `via` header, its values joined first (Envoy's
+ * Utility::appendVia, used on requests and responses).
+ */
+export function appendVia(headers: string[], via: string): void {
+  const v = getHeaderJoined(headers, 'via');
+  setHeader(headers, 'via', v === undefined ? via : `${v}, ${via}`);
+}

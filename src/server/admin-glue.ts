@@ -14,6 +14,7 @@ import { getLogLevels, setComponentLogLevel, setLogLevel, type LogLevel } from '
 import type { Bootstrap, ConfigSnapshot } from '../config/model';
 import type { HostStatus } from '../runtime/protocol';
 import { clusterSettings } from '../upstream/cluster/cluster-info';
+import { hostKey } from '../upstream/cluster/host';
 import { StatsStore, type Gauge } from '../stats/store';
 import { StatsAggregator } from '../stats/aggregator';
 import { refreshServerStats, serverStats } from '../stats/common-stats';
@@ -107,9 +108,6 @@ function mergeHosts(cluster: string, perWorker: HostStatus[][]): AdminHostStatus
   return [...hosts.values()];
 }
 
-function hostPort(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
-}
 
 /**
  * Writes the admin address (`ip:port`, `[ip6]:port`, or the pipe path; no newline) to `file`, as
@@ -292,7 +290,7 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
     : await startAdminServer(ctx, { address: addr.socket_address!.address, port: addr.socket_address!.port_value ?? 0, extraHandlers });
   // --admin-address-path (Options.adminAddressPath): the bound address, for tools that start with admin port 0.
   const addressPath = o.opts.adminAddressPath;
-  if (addressPath) writeAdminAddress(addressPath, addr.pipe ? addr.pipe.path : hostPort(addr.socket_address!.address, admin.port));
+  if (addressPath) writeAdminAddress(addressPath, addr.pipe ? addr.pipe.path : hostKey(addr.socket_address!.address, admin.port));
   return {
     port: admin.port,
     setInitState(s) {

@@ -13,6 +13,7 @@
  */
 import type { Listener } from '../config/model';
 import { closeFd, reservePort } from '../native';
+import { hostKey } from '../upstream/cluster/host';
 
 /** An address already taken by one of our listeners. */
 export interface BoundListener {
@@ -43,7 +44,7 @@ export function checkListenerCanBind(l: Listener, name: string, ours: Iterable<B
   const address = sa.address;
   const port = Number(sa.port_value ?? 0);
   if (port === 0) return; // the kernel picks a free port
-  const where = address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
+  const where = hostKey(address, port);
   for (const o of ours) {
     if (o.port !== port || o.address !== address) continue;
     if (o.name === name) return; // its own socket: the workers keep it

@@ -10,25 +10,41 @@ import { TYPE_URLS } from '../../src/config';
 import { XdsServer } from '../../src/xds/xds-server';
 import { adsBootstrap, cla, edsCluster, freePort, get, listener, stat } from './xds-helpers';
 
-/** An ADS server with cluster `web` over one upstream `a`, and a free port for a listener. */
-async function setup(): Promise<{ up: Awaited<ReturnType<typeof startUpstream>>; server: XdsServer; xdsPort: number; p1: number }> {
+/** What a test gets: the upstream `a`, the ADS server, a free port for a listener, the proxy. */
+interface Ctx {
+  up: Awaited<ReturnType<typeof startUpstream>>;
+  server: XdsServer;
+  p1: number;
+  proxy: Proxy;
+}
+
+/**
+ * Runs `body` against attache fed by an ADS server with cluster `web` over one upstream `a`; the
+ * listeners `initial` returns are pushed before attache starts. Everything is stopped afterwards.
+ */
+async function withAds(initial: (up: Ctx['up'], p1: number) => Record<string, unknown>[], concurrency: number, body: (c: Ctx) => Promise<void>): Promise<void> {
   const up = await startUpstream('a');
   const server = new XdsServer();
   const xdsPort = await server.listen(0);
   const p1 = await freePort();
   server.setResources(TYPE_URLS.cluster, [edsCluster('web')]);
   server.setResources(TYPE_URLS.endpoint, [cla('web', [up.port])]);
-  return { up, server, xdsPort, p1 };
+  server.setResources(TYPE_URLS.listener, initial(up, p1));
+  let proxy: Proxy | undefined;
+  try {
+    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', String(concurrency)]);
+    await body({ up, server, p1, proxy });
+  } finally {
+    await proxy?.stop();
+    await server.close();
+    await up.close();
+  }
 }
 
 test('LDS listener on a port in use: NACKed with "cannot bind", listener_create_failure counted, start-up goes on, other listeners keep serving', async () => {
-  const { up, server, xdsPort, p1 } = await setup();
-  // Pushed before attache starts: the listener on the upstream's port must not stop start-up.
-  server.setResources(TYPE_URLS.listener, [listener('busy', up.port, { cluster: 'web' })]);
-  let proxy: Proxy | undefined;
-  const lds = () => server.requests.filter((r) => r.typeUrl === TYPE_URLS.listener);
-  try {
-    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '2']);
+  await withAds((up, p1) => [listener('busy', up.port, { cluster: 'web' })], 2, async ({ up, server, p1, proxy }) => {
+    // Pushed before attache starts: the listener on the upstream's port must not stop start-up.
+    const lds = () => server.requests.filter((r) => r.typeUrl === TYPE_URLS.listener);
     const nack = (await waitFor(() => lds().find((r) => r.errorDetail), 5000, 'LDS NACK'))!;
     assert.match(nack.errorDetail!.message!, new RegExp(`cannot bind '127\\.0\\.0\\.1:${up.port}': Address already in use`));
     assert.equal(await stat(proxy.adminPort, 'listener_manager.listener_create_failure'), 1);
@@ -53,78 +69,42 @@ test('LDS listener on a port in use: NACKed with "cannot bind", listener_create_
     assert.equal(proxy.proc.exitCode, null);
     // The upstream still owns its port.
     assert.equal((await get(up.port)).body, 'a');
-  } finally {
-    await proxy?.stop();
-    await server.close();
-    await up.close();
-  }
+  });
 });
 
 test('two LDS listeners on one address: the second is refused as a duplicate address', async () => {
-  const { up, server, xdsPort, p1 } = await setup();
-  server.setResources(TYPE_URLS.listener, [listener('l1', p1, { cluster: 'web' })]);
-  let proxy: Proxy | undefined;
-  try {
-    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+  await withAds((up, p1) => [listener('l1', p1, { cluster: 'web' })], 1, async ({ up, server, p1, proxy }) => {
     assert.equal(proxy.ports.l1, p1);
     server.setResources(TYPE_URLS.listener, [listener('l1', p1, { cluster: 'web' }), listener('twin', p1, { cluster: 'web' })]);
     const nack = (await waitFor(() => server.requests.find((r) => r.typeUrl === TYPE_URLS.listener && r.errorDetail), 5000, 'NACK'))!;
     assert.match(nack.errorDetail!.message!, new RegExp(`error adding listener: 'twin' has duplicate address '127\\.0\\.0\\.1:${p1}' as existing listener`));
     assert.equal((await get(p1)).body, 'a');
-  } finally {
-    await proxy?.stop();
-    await server.close();
-    await up.close();
-  }
+  });
 });
 
 test('an LDS listener moved to another port: it serves there and /listeners shows the new address', async () => {
-  const { up, server, xdsPort, p1 } = await setup();
-  server.setResources(TYPE_URLS.listener, [listener('l1', p1, { cluster: 'web' })]);
-  let proxy: Proxy | undefined;
-  try {
-    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+  await withAds((up, p1) => [listener('l1', p1, { cluster: 'web' })], 1, async ({ up, server, p1, proxy }) => {
     const p2 = await freePort();
     server.setResources(TYPE_URLS.listener, [listener('l1', p2, { cluster: 'web' })]);
     await waitFor(async () => (await get(p2)).body === 'a', 5000, 'l1 serving on the new port');
     assert.match((await httpGet(proxy.adminPort, '/listeners')).body, new RegExp(`^l1::127\\.0\\.0\\.1:${p2}$`, 'm'));
-  } finally {
-    await proxy?.stop();
-    await server.close();
-    await up.close();
-  }
+  });
 });
 
 test('two listeners on one address in the same LDS response: the second is refused as a duplicate address', async () => {
-  const { up, server, xdsPort, p1 } = await setup();
-  server.setResources(TYPE_URLS.listener, [listener('first', p1, { cluster: 'web' }), listener('second', p1, { cluster: 'web' })]);
-  let proxy: Proxy | undefined;
-  try {
-    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+  await withAds((up, p1) => [listener('first', p1, { cluster: 'web' }), listener('second', p1, { cluster: 'web' })], 1, async ({ up, server, p1, proxy }) => {
     const nack = (await waitFor(() => server.requests.find((r) => r.typeUrl === TYPE_URLS.listener && r.errorDetail), 5000, 'NACK'))!;
     assert.match(nack.errorDetail!.message!, new RegExp(`error adding listener: 'second' has duplicate address '127\\.0\\.0\\.1:${p1}' as existing listener`));
-  } finally {
-    await proxy?.stop();
-    await server.close();
-    await up.close();
-  }
+  });
 });
 
 test('an LDS response with one bad listener: the good ones are applied and serve, the response is NACKed naming the bad one (Envoy applies LDS in part)', async () => {
-  const { up, server, xdsPort, p1 } = await setup();
-  server.setResources(TYPE_URLS.listener, [listener('good', p1, { cluster: 'web' }), listener('busy', up.port, { cluster: 'web' })]);
-  let proxy: Proxy | undefined;
-  try {
-    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1']);
+  await withAds((up, p1) => [listener('good', p1, { cluster: 'web' }), listener('busy', up.port, { cluster: 'web' })], 1, async ({ up, server, p1, proxy }) => {
     const nack = (await waitFor(() => server.requests.find((r) => r.typeUrl === TYPE_URLS.listener && r.errorDetail), 5000, 'NACK'))!;
     assert.match(nack.errorDetail!.message!, /listener "busy": cannot bind/);
     assert.doesNotMatch(nack.errorDetail!.message!, /"good"/);
     await waitFor(async () => (await get(p1)).body === 'a', 5000, 'the good listener serving');
     assert.match((await httpGet(proxy.adminPort, '/listeners')).body, /^good::/m);
     assert.doesNotMatch((await httpGet(proxy.adminPort, '/listeners')).body, /busy/);
-  } finally {
-    await proxy?.stop();
-    await server.close();
-    await up.close();
-  }
+  });
 });

@@ -176,7 +176,7 @@ export class UpstreamConnection implements Http1Handler {
       s.cxDestroyWithActiveRq(true);
       // A protocol error resets the stream with reason ProtocolError, which Envoy's pool counts in
       // neither upstream_rq_tx_reset nor rx_reset.
-      if (!this.protocolErrorSeen) s.rqReset(true);
+      if (!this.protocolError) s.rqReset(true);
     }
     this.handler = null;
     this.closedLocally = true;
@@ -185,8 +185,6 @@ export class UpstreamConnection implements Http1Handler {
 
   /** @internal true when attache closed it (for upstream_cx_destroy_local vs _remote). */
   closedLocally = false;
-  /** The response did not parse: the close is a protocol error, not a local reset. */
-  private protocolErrorSeen = false;
   /** The current request asked for an upgrade (only then may the upstream answer 101). */
   private upgradeRequested = false;
   /** The response head just parsed was an interim 1xx: its message end is not the response's. */
@@ -241,11 +239,7 @@ export class UpstreamConnection implements Http1Handler {
     const st = this.parser.execute(d);
     this.inExecute = false;
     if (this.protocolError) {
-      const h = this.handler;
-      this.pool.cluster.stats.cxProtocolError();
-      this.protocolErrorSeen = true;
-      this.destroy();
-      h?.onUpstreamReset(UpstreamErrors.protocol(), false);
+      this.failProtocol();
       return;
     }
     const deferred = this.deferredRelease;
@@ -277,10 +271,15 @@ export class UpstreamConnection implements Http1Handler {
     }
     // The connection was released and closed from inside a parser callback: nothing left to do.
     if ((this.state as State) === State.Closed) return;
-    const h = this.handler;
     log.debug(`upstream protocol error ${this.parser.errorCode}: ${this.parser.errorReason}`);
+    this.failProtocol();
+  }
+
+  /** The response did not parse: `upstream_cx_protocol_error`, close, and a 502 (UPE) for the request. */
+  private failProtocol(): void {
+    const h = this.handler;
+    this.protocolError = true;
     this.pool.cluster.stats.cxProtocolError();
-    this.protocolErrorSeen = true;
     this.destroy();
     h?.onUpstreamReset(UpstreamErrors.protocol(), false);
   }

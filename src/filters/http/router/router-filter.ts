@@ -11,7 +11,7 @@ import { CoarseTimer } from '../../../common/timer-wheel';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
 import { getHeader, removeHeader, setHeader, type RequestHead } from '../../../http/headers';
 import type { CompiledRoute, HeaderContext } from '../../../router';
-import type { ClusterManager, Host, LbContext, ThreadLocalCluster } from '../../../upstream/cluster';
+import { hostKey, type ClusterManager, type Host, type LbContext, type ThreadLocalCluster } from '../../../upstream/cluster';
 import { computeHash, generatedCookieValue, setCookieValue, type CookieSetter, type HashPolicyConfig } from './hash-policy';
 import type { PoolCallbacks, UpstreamConnection, UpstreamResponseHandler } from '../../../upstream/pool/http1-pool';
 import { poolFor, clusterRuntime, type ClusterRuntime } from '../../../upstream/pool/pool-registry';
@@ -64,7 +64,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   /** @internal A cookie hash policy with a ttl found no cookie: one is generated for the response. */
   addDownstreamSetCookie(name: string, path: string, maxAgeS: number): string {
     const i = this.cb.streamInfo;
-    const value = generatedCookieValue(hostPort(i.downstreamDirectRemoteAddress, i.downstreamDirectRemotePort), hostPort(i.downstreamLocalAddress, i.downstreamLocalPort));
+    const value = generatedCookieValue(hostKey(i.downstreamDirectRemoteAddress, i.downstreamDirectRemotePort), hostKey(i.downstreamLocalAddress, i.downstreamLocalPort));
     (this.setCookies ??= []).push(setCookieValue(name, value, path, maxAgeS));
     return value;
   }
@@ -227,7 +227,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     info.upstreamStartMono = performance.now();
     info.upstreamLocalAddress = conn.localAddress;
     info.upstreamLocalPort = conn.localPort;
-    if (log.debugOn) log.debug(`${this.cb.streamInfo.logPrefix()} pool ready: request sent on [C${conn.id}]`);
+    if (log.debugOn) log.debug(`${info.logPrefix()} pool ready: request sent on [C${conn.id}]`);
     conn.attach(this, this.head!.method === 'HEAD', this.upgrade !== null);
     let ok = conn.write(this.encodedHead);
     if (this.upgrade !== null) {
@@ -264,8 +264,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.rt!.stats.rqAbort(status);
     // A request dropped by a circuit breaker says so (Envoy's onUpstreamAbort with dropped = true).
     const extra = err.responseFlag === 'UO' && !this.cfg.suppressEnvoyHeaders ? ['x-envoy-overloaded', 'true'] : undefined;
-    this.disarmTimeout();
-    this.cb.sendLocalReply(status, err.message, err.responseFlag ?? 'UF', extra);
+    this.localFailure(status, err.message, err.responseFlag ?? 'UF', extra);
   }
 
   // ---- request body ---------------------------------------------------------------------------
@@ -421,9 +420,9 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.localFailure(status, err.message, err.responseFlag ?? 'UC');
   }
 
-  private localFailure(status: number, body: string, flag: string): void {
+  private localFailure(status: number, body: string, flag: string, extraHeaders?: string[]): void {
     this.disarmTimeout();
-    this.cb.sendLocalReply(status, body, flag);
+    this.cb.sendLocalReply(status, body, flag, extraHeaders);
   }
 
   // ---- timeout --------------------------------------------------------------------------------
@@ -517,11 +516,6 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
 
 /** Body bytes buffered while waiting for a connection before downstream reads are paused. */
 const BUFFER_LIMIT = 1024 * 1024;
-
-/** `ip:port` as Envoy's Address::asString prints it (`[v6]:port`). */
-function hostPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}
 
 function onTimeout(arg: unknown): void {
   (arg as RouterFilter).onTimeout();
