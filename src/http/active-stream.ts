@@ -14,6 +14,7 @@ import { localReplyHead } from './local-reply';
 import { StreamInfo } from './stream-info';
 import type { CompiledRoute } from '../router';
 import type { DownstreamConnection, TunnelSink } from './connection-manager';
+import { writeBacklogged } from '../common/write-backlog';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -288,7 +289,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   downstreamWritable(): boolean {
-    return !this.conn.socket.writableNeedDrain;
+    return !writeBacklogged(this.conn.socket);
   }
 
   setStreamIdleTimeout(ms: number): void {

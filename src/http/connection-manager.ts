@@ -13,6 +13,7 @@ import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
+import { writeAccepted, writeBacklogged } from '../common/write-backlog';
 import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
@@ -70,7 +71,8 @@ export class DownstreamConnection implements Http1Handler {
   /** Writes to the downstream socket (strings as latin1: one byte per char) and counts the bytes. */
   private send(data: string | Buffer): boolean {
     this.txBytes += data.length;
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+    const sock = this.socket;
+    return writeAccepted(sock, typeof data === 'string' ? sock.write(data, 'latin1') : sock.write(data));
   }
 
   /** Moves the bytes written so far into downstream_cx_tx_bytes_total (per response, and at close). */
@@ -558,7 +560,7 @@ export class DownstreamConnection implements Http1Handler {
 
   private resumeParsing(): void {
     if (this.closed || this.closeAfterResponse || this.stream !== null) return;
-    if (this.socket.writableNeedDrain) {
+    if (writeBacklogged(this.socket)) {
       // The client is not reading its responses: dispatch no more pipelined requests until it does
       // (Envoy stops reading a connection whose output buffer is over its limit).
       this.resumeOnDrain = true;
@@ -718,10 +720,10 @@ export class DownstreamConnection implements Http1Handler {
     sock.cork();
     if (head !== null) this.send(head);
     if (chunked) this.send(chunkHeader(data.length));
-    let ok = this.send(data);
-    if (chunked) ok = this.send(CHUNK_END);
+    this.send(data);
+    if (chunked) this.send(CHUNK_END);
     sock.uncork();
-    return ok;
+    return !writeBacklogged(sock); // send()'s answers under cork count the corked bytes as queued
   }
 
   /** Ends a chunked body (with trailers, if any). */

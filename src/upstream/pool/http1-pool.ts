@@ -11,6 +11,7 @@ import { UpstreamErrors, type AttacheError } from '../../common/errors';
 import { logger, nextConnectionId } from '../../common/logger';
 import { socketReads } from '../../common/socket-reads';
 import { clampTimeoutMs } from '../../common/timer-limit';
+import { writeAccepted } from '../../common/write-backlog';
 
 const log = logger('pool');
 
@@ -139,7 +140,8 @@ export class UpstreamConnection implements Http1Handler {
   write(data: string | Buffer): boolean {
     if (this.state === State.Closed) return true;
     this.pool.cluster.stats.cxTxBytes(data.length); // latin1 strings: one byte per char
-    return typeof data === 'string' ? this.socket.write(data, 'latin1') : this.socket.write(data);
+    const sock = this.socket;
+    return writeAccepted(sock, typeof data === 'string' ? sock.write(data, 'latin1') : sock.write(data));
   }
 
   readDisable(disable: boolean): void {
