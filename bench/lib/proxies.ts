@@ -1,7 +1,8 @@
 /**
  * The proxies under test, each with one worker and a keep-alive pool to the shared upstream,
  * pinned with taskset: no proxy (direct), attache (`--concurrency 1`, `2`, and the 10,000-route
- * and 1,000-cluster configs), nginx, HAProxy, node-http-proxy and @fastify/http-proxy.
+ * and 1,000-cluster configs), nginx, HAProxy, node-http-proxy and @fastify/http-proxy, and the
+ * floor of any proxy on Node's `net` sockets (a blind byte forwarder).
  */
 import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -218,6 +219,11 @@ export function allProxies(): ProxyDef[] {
     haproxy(),
     nodePeer('http-proxy', 'http-proxy-server.js'),
     nodePeer('fastify-proxy', 'fastify-proxy-server.js'),
+    {
+      ...nodePeer('node-net-floor', 'net-floor-server.js'),
+      scenarios: ['small'],
+      note: 'not a proxy: each connection forwarded byte for byte to its own upstream connection, no HTTP parsing (bench/peers/net-floor-server.ts). Its CPU-µs/req is what Node\'s net sockets cost before any HTTP work; attache minus it is the cost of being an HTTP proxy.',
+    },
     attache('attache-10k-routes', 1, '1', { routes: 10_000 }, CONFIG_SCENARIOS, '10,000 prefix routes, the matching one (prefix "/") last.'),
     attache('attache-1k-clusters', 1, '1', { clusters: 1_000 }, CONFIG_SCENARIOS, '1,000 STATIC clusters; the route targets the last.'),
   ];
