@@ -25,18 +25,24 @@ import { removeTempDirs, startUpstream, type Running } from './lib/upstream';
 import { runWrk } from './lib/wrk';
 import { runObservabilityBench } from './lib/observability';
 import { runXdsBench } from './lib/xds-propagation';
+import { runHashReport, type HashReport } from './lib/hash-report';
 
 /** A load shape. */
 interface Scenario extends ScenarioInfo {
   path: string;
   connections: number;
   uploadBytes?: number;
+  /**
+   * false: no warm-up when the proxy already ran a scenario in this start (its JIT is warm, and
+   * one connection needs no connection set-up); keeps the whole bench under 10 minutes.
+   */
+  warmup?: boolean;
 }
 
 const SCENARIOS: Scenario[] = [
   { name: 'small', title: '13-byte body, 64 connections', path: '/', connections: 64 },
   { name: 'large', title: '16 KiB body, 64 connections', path: '/16k', connections: 64 },
-  { name: 'latency', title: '1 connection (latency)', path: '/', connections: 1 },
+  { name: 'latency', title: '1 connection (latency)', path: '/', connections: 1, warmup: false },
   { name: 'upload', title: '1 MiB upload (POST), 16 connections', path: '/upload', connections: 16, uploadBytes: 1 << 20 },
   { name: 'conns1000', title: '13-byte body, 1,000 connections', path: '/', connections: 1000 },
 ];
@@ -144,7 +150,7 @@ async function main(): Promise<void> {
       for (const sc of mine) {
         step++;
         // --quick still warms the JIT once per start; full runs warm up before every scenario.
-        const warmS = cli.warmupS > 0 ? cli.warmupS : cli.quick && first ? 1 : 0;
+        const warmS = cli.warmupS > 0 && (first || sc.warmup !== false) ? cli.warmupS : cli.quick && first ? 1 : 0;
         first = false;
         const r = proc as Running | null;
         const port = r ? r.port : upstream.port;
@@ -263,6 +269,11 @@ async function main(): Promise<void> {
   }
   await upstream.stop();
   live.delete(upstream);
+  let hashing: HashReport | undefined;
+  if (probes) {
+    hashing = await runHashReport();
+    progress(`hashing: ${hashing.speeds.map((s) => `${s.implementation} ${s.shape} ${s.mPerSec.toFixed(2)} M/s`).join(', ')}; ${hashing.compared.join('/')} agree on ${hashing.keysCompared} keys: ${hashing.disagreements.length === 0}`);
+  }
 
   const notes = proxies.filter((p) => p.note).map((p) => `${p.name}: ${p.note}`);
   notes.push(...obsNotes);
@@ -281,6 +292,7 @@ async function main(): Promise<void> {
     samples,
     rows: aggregate(samples, allProxies().map((p) => p.name)),
     probes: probeResults,
+    hashing,
     failures,
   };
   const files = writeReport(cli.out, report);

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SETTLED_MS, type StartProbe } from './attache-probes';
+import { renderHashReport, type HashReport } from './hash-report';
 
 /** One measured wrk run through one proxy. */
 export interface Sample {
@@ -70,6 +71,8 @@ export interface BenchReport {
   samples: Sample[];
   rows: Row[];
   probes: StartProbe[];
+  /** XXH64 speeds and agreement (full runs). */
+  hashing?: HashReport;
   failures: string[];
 }
 
@@ -178,6 +181,15 @@ export function targets(rep: BenchReport): Array<{ target: string; measured: str
   const when = settled ? ` (settled, ${SETTLED_MS / 1000} s idle)` : ' (1.5 s after a request)';
   out.push({ target: 'idle RSS at --concurrency 2 ≤ 80 MiB', measured: `${fmt(i2)} MiB${when}`, pass: Number.isFinite(i2) ? i2 <= 80 : null });
   const perWorker = Number.isFinite(i4) ? (i4 - i1) / 3 : i2 - i1;
+  const hs = rep.hashing;
+  if (hs) {
+    const speed = (i: string): string => fmt(hs.speeds.find((s) => s.implementation === i && s.shape.startsWith('hashKey'))?.mPerSec, 2);
+    out.push({
+      target: 'native and fallback hashes agree on 100,000 keys; both speeds shown',
+      measured: `${hs.compared.join(', ')}: ${hs.disagreements.length === 0 ? 'identical' : `${hs.disagreements.length} disagreement(s)`} on ${hs.keysCompared} keys; hashKey ${hs.compared.map((i) => `${i} ${speed(i)} M/s`).join(', ')}`,
+      pass: hs.compared.includes('native') && hs.compared.length > 1 ? hs.keysCompared >= 100_000 && hs.disagreements.length === 0 : null,
+    });
+  }
   out.push({ target: 'each extra worker ≤ 15 MiB', measured: `${fmt(perWorker)} MiB${Number.isFinite(i4) ? ' ((c4 − c1) / 3)' : ''}${when}`, pass: Number.isFinite(perWorker) ? perWorker <= 15 : null });
   return out;
 }
@@ -214,6 +226,7 @@ export function renderMarkdown(rep: BenchReport): string {
     }
     L.push('');
   }
+  if (rep.hashing) L.push(...renderHashReport(rep.hashing));
   L.push('## Issue 3 targets', '');
   L.push('| target | measured | met |', '|---|---|---|');
   for (const t of targets(rep)) L.push(`| ${t.target} | ${t.measured} | ${t.pass === null ? 'n/a' : t.pass ? 'yes' : '**no**'} |`);
