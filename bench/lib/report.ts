@@ -125,6 +125,15 @@ function fmt(x: number | null | undefined, digits = 1): string {
   return x.toFixed(digits);
 }
 
+/**
+ * A ratio against a target's limit, 2 decimals; 3 when 2 would print the limit itself for a ratio
+ * on the other side of it (27.0 / 18.0 = 1.504 is "1.504×", not a "1.50×" that fails).
+ */
+function fmtRatio(r: number, limit: number): string {
+  const two = fmt(r, 2);
+  return Number(two) === limit && r !== limit ? fmt(r, 3) : two;
+}
+
 function fmtRps(x: number): string {
   if (!Number.isFinite(x)) return '–';
   return x >= 1000 ? `${(x / 1000).toFixed(1)} k` : x.toFixed(0);
@@ -142,21 +151,21 @@ export function targets(rep: BenchReport): Array<{ target: string; measured: str
     const a = find(rows, 'attache-c1', scenario);
     const n = find(rows, 'nginx', scenario);
     const ratio = a?.cpuUsPerReq != null && n?.cpuUsPerReq ? a.cpuUsPerReq / n.cpuUsPerReq : NaN;
-    out.push({ target: `attache-c1 CPU-µs/req ≤ 1.5× nginx (${label})`, measured: `${fmt(a?.cpuUsPerReq)} vs ${fmt(n?.cpuUsPerReq)} = ${fmt(ratio, 2)}×`, pass: Number.isFinite(ratio) ? ratio <= 1.5 : null });
+    out.push({ target: `attache-c1 CPU-µs/req ≤ 1.5× nginx (${label})`, measured: `${fmt(a?.cpuUsPerReq)} vs ${fmt(n?.cpuUsPerReq)} = ${fmtRatio(ratio, 1.5)}×`, pass: Number.isFinite(ratio) ? ratio <= 1.5 : null });
   };
   cpuCheck('small', '13 B');
   cpuCheck('large', '16 KiB');
   const a = find(rows, 'attache-c1', 'small');
   const r10k = find(rows, 'attache-10k-routes', 'small');
   const rr = r10k?.cpuUsPerReq != null && a?.cpuUsPerReq ? r10k.cpuUsPerReq / a.cpuUsPerReq : NaN;
-  out.push({ target: '10,000 routes ≤ 1.10× one route (CPU-µs/req)', measured: `${fmt(r10k?.cpuUsPerReq)} vs ${fmt(a?.cpuUsPerReq)} = ${fmt(rr, 2)}×`, pass: Number.isFinite(rr) ? rr <= 1.1 : null });
+  out.push({ target: '10,000 routes ≤ 1.10× one route (CPU-µs/req)', measured: `${fmt(r10k?.cpuUsPerReq)} vs ${fmt(a?.cpuUsPerReq)} = ${fmtRatio(rr, 1.1)}×`, pass: Number.isFinite(rr) ? rr <= 1.1 : null });
   const peers = ['http-proxy', 'fastify-proxy'].map((p) => find(rows, p, 'small')?.rps ?? NaN).filter(Number.isFinite);
   const best = peers.length ? Math.max(...peers) : NaN;
   const pr = a ? a.rps / best : NaN;
-  out.push({ target: 'attache-c1 req/s ≥ 4× best Node peer (13 B)', measured: `${fmtRps(a?.rps ?? NaN)} vs ${fmtRps(best)} = ${fmt(pr, 2)}×`, pass: Number.isFinite(pr) ? pr >= 4 : null });
+  out.push({ target: 'attache-c1 req/s ≥ 4× best Node peer (13 B)', measured: `${fmtRps(a?.rps ?? NaN)} vs ${fmtRps(best)} = ${fmtRatio(pr, 4)}×`, pass: Number.isFinite(pr) ? pr >= 4 : null });
   const n = find(rows, 'nginx', 'small');
   const p99r = a && n ? a.p99 / n.p99 : NaN;
-  out.push({ target: 'attache-c1 p99 ≤ 1.5× nginx p99 (13 B)', measured: `${fmt(a?.p99, 2)} ms vs ${fmt(n?.p99, 2)} ms = ${fmt(p99r, 2)}×`, pass: Number.isFinite(p99r) ? p99r <= 1.5 : null });
+  out.push({ target: 'attache-c1 p99 ≤ 1.5× nginx p99 (13 B)', measured: `${fmt(a?.p99, 2)} ms vs ${fmt(n?.p99, 2)} ms = ${fmtRatio(p99r, 1.5)}×`, pass: Number.isFinite(p99r) ? p99r <= 1.5 : null });
   // Context for the three lines above (not a target): the same numbers for node-net-floor, a
   // blind byte forwarder on Node's net sockets, the best any proxy built on them could do here.
   const f = find(rows, 'node-net-floor', 'small');
