@@ -11,14 +11,16 @@
  *   --duration S       seconds per measured run (default 3)
  *   --warmup S         seconds of warm-up before each run (default 1)
  *   --rounds N         default 3
- *   --out DIR          default bench/results
+ *   --out DIR          default bench/results for a full run; bench/results/partial (not committed)
+ *                      for --quick, --only and changed settings, so that a smoke or partial run
+ *                      never overwrites the committed full-run results
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeStartPending, SETTLED_MS, type StartProbe } from './lib/attache-probes';
 import { sampleRss, treeCpuMicros } from './lib/procstat';
-import { allProxies, ROOT, snapshotAttache, type ProxyDef } from './lib/proxies';
+import { allProxies, ROOT, snapshotAttache, workersFrom, type ProxyDef } from './lib/proxies';
 import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInfo } from './lib/report';
 import { ensureTools, gitInfo, machineInfo, pinSelf } from './lib/setup';
 import { removeTempDirs, startUpstream, type Running } from './lib/upstream';
@@ -73,9 +75,17 @@ function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: 
     durationS: Number(values.duration ?? (quick ? 1 : 3)),
     warmupS: Number(values.warmup ?? (quick ? 0 : 1)),
     rounds: Number(values.rounds ?? (quick ? 1 : 3)),
-    out: values.out ?? join(ROOT, 'bench', 'results'),
+    out: values.out ?? join(ROOT, 'bench', 'results', isFullRun(values) ? '' : 'partial'),
   };
 }
+
+/** A full run: no flag that changes what runs or how (only --out may be given). */
+function isFullRun(v: Record<string, unknown>): boolean {
+  return v.quick !== true && v.only === undefined && v.duration === undefined && v.warmup === undefined && v.rounds === undefined;
+}
+
+/** A user mistake on the command line: printed as one line, without a stack trace. */
+class UsageError extends Error {}
 
 /** Which proxies, scenarios and probes `--only` selects. */
 function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean; observability: boolean; xds: boolean } {
@@ -91,9 +101,16 @@ function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; p
   const pSel = only.filter((n) => !scenarioNames.has(n) && n !== 'probes');
   const sSel = only.filter((n) => scenarioNames.has(n));
   const unknown = pSel.filter((n) => !all.some((p) => p.name === n || p.name.startsWith(`${n}-`)));
-  if (unknown.length > 0) throw new Error(`--only: unknown name(s) ${unknown.join(', ')}; proxies: ${all.map((p) => p.name).join(', ')}; scenarios: ${[...scenarioNames].join(', ')}; probes`);
+  if (unknown.length > 0) {
+    throw new UsageError(`--only: unknown name(s) ${unknown.join(', ')}; proxies: ${all.map((p) => p.name).join(', ')} ("attache" = all attache-*); scenarios: ${[...scenarioNames].join(', ')}; extras: probes, observability, xds`);
+  }
   const proxies = pSel.length === 0 ? all : all.filter((p) => pSel.some((n) => p.name === n || p.name.startsWith(`${n}-`)));
   const scenarios = sSel.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => sSel.includes(s.name));
+  const runs = proxies.reduce((n, p) => n + scenariosOf(p, scenarios).length, 0);
+  if (runs === 0) {
+    const which = proxies.map((p) => `${p.name} runs ${p.scenarios ? p.scenarios.join(', ') : 'every scenario'}`).join('; ');
+    throw new UsageError(`--only ${only.join(',')}: nothing to run (${which})`);
+  }
   const probes = only.length === 0 || only.includes('probes') || (pSel.some((n) => n === 'attache' || n.startsWith('attache')) && sSel.length === 0);
   return { proxies, scenarios, probes, observability, xds };
 }
@@ -103,6 +120,8 @@ function scenariosOf(p: ProxyDef, selected: Scenario[]): Scenario[] {
 }
 
 const live = new Set<Running>();
+/** Proxies whose attache started fewer workers than asked (no SO_REUSEPORT), with the reason. */
+const workerNotes = new Map<string, string>();
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
@@ -145,6 +164,13 @@ async function main(): Promise<void> {
       if (!(await start())) {
         step += mine.length;
         continue;
+      }
+      const started = proc as Running | null;
+      const workers = started !== null && p.workers !== undefined ? workersFrom(started.stderrTail()) : undefined;
+      if (workers !== undefined && workers !== p.workers && !workerNotes.has(p.name)) {
+        const why = started!.stderrTail().split('\n').find((l) => /SO_REUSEPORT/i.test(l));
+        workerNotes.set(p.name, `${p.name} ran ${workers} worker(s), not ${p.workers}: its rows measure ${workers}${why ? ` (attache said: ${why.replace(/^.*?(SO_REUSEPORT)/i, '$1').slice(0, 200)})` : ''}`);
+        progress(`WARNING: ${workerNotes.get(p.name)}`);
       }
       let first = true;
       for (const sc of mine) {
@@ -276,9 +302,12 @@ async function main(): Promise<void> {
   }
 
   const notes = proxies.filter((p) => p.note).map((p) => `${p.name}: ${p.note}`);
+  notes.push(...workerNotes.values());
+  const short = probeResults.find((pr) => pr.workers !== undefined && pr.workers !== pr.concurrency);
+  if (short) notes.push(`memory probes: attache --concurrency ${short.concurrency} started ${short.workers} worker(s) (no SO_REUSEPORT without the addon on this Node): the per-worker memory targets are not measured`);
   notes.push(...obsNotes);
   notes.push('attache ran from a copy of dist/ taken at the start, so rebuilds during the run did not change it; "commit" above is HEAD, and "+N files changed" counts uncommitted changes in the working tree.');
-  notes.push('Upload: the upstream reads each 1 MiB body in full before answering; nginx proxies with proxy_request_buffering off.');
+  if (scenarios.some((s) => s.name === 'upload')) notes.push('Upload: the upstream reads each 1 MiB body in full before answering; nginx proxies with proxy_request_buffering off.');
   const crashed = samples.filter((s) => s.crashLines.length > 0);
   for (const s of crashed) notes.push(`${s.proxy} ${s.scenario} round ${s.round} printed: ${s.crashLines.slice(0, 3).join(' | ')}`);
   const report: BenchReport = {
@@ -311,7 +340,7 @@ process.once('SIGINT', () => {
 main().then(
   () => stopAll(),
   async (err: Error) => {
-    process.stderr.write(`bench: ${err.stack ?? err.message}\n`);
+    process.stderr.write(`bench: ${err instanceof UsageError ? err.message : err.stack ?? err.message}\n`);
     await stopAll();
     process.exitCode = 1;
   },

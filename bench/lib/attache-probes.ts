@@ -3,7 +3,7 @@
  * spawn to the first successful proxied request with a large config (10,000 routes, 1,000 clusters).
  */
 import * as http from 'node:http';
-import { attacheArgs, ATTACHE_READY } from './proxies';
+import { attacheArgs, ATTACHE_READY, workersFrom } from './proxies';
 import { treeRssKiB } from './procstat';
 import { spawnPinned, stopChild, tail } from './upstream';
 
@@ -32,6 +32,8 @@ export interface StartProbe {
   concurrency: number;
   routes: number;
   clusters: number;
+  /** Workers attache started (fewer than `concurrency` without SO_REUSEPORT: no addon). */
+  workers?: number;
   /** Spawn → startup line on stderr, ms. */
   readyMs: number;
   /** Spawn → first 200 through the listener, ms. */
@@ -69,6 +71,7 @@ export async function probeStartPending(upstreamPort: number, concurrency: numbe
   const errTail = tail(child.stderr);
   let probe: StartProbe;
   let okAt: number;
+  let workers: number | undefined;
   try {
     const port = await new Promise<number>((resolve, reject) => {
       let buf = '';
@@ -78,6 +81,7 @@ export async function probeStartPending(upstreamPort: number, concurrency: numbe
         const m = ATTACHE_READY.exec(buf);
         if (m) {
           clearTimeout(t);
+          workers = workersFrom(buf);
           resolve(Number(m[1]));
         }
       });
@@ -95,7 +99,7 @@ export async function probeStartPending(upstreamPort: number, concurrency: numbe
     okAt = performance.now();
     const firstOkMs = okAt - t0;
     await new Promise((r) => setTimeout(r, idleMs));
-    probe = { concurrency, routes, clusters, readyMs, firstOkMs, idleRssKiB: treeRssKiB(child.pid!) };
+    probe = { concurrency, routes, clusters, workers, readyMs, firstOkMs, idleRssKiB: treeRssKiB(child.pid!) };
   } catch (err) {
     await stopChild(child);
     throw err;

@@ -43,6 +43,8 @@ export interface ProxyDef {
   scenarios?: string[];
   /** A note printed under the table. */
   note?: string;
+  /** attache only: the --concurrency it was asked for (checked against the workers it started). */
+  workers?: number;
   /** Starts it in front of the upstream; `null` for direct (wrk goes to the upstream). */
   start(upstreamPort: number): Promise<Running | null>;
 }
@@ -100,6 +102,15 @@ async function startAnnouncing(cpus: string, cmd: string, args: string[], stream
 /** Regex for attache's startup line: `... serving with N worker(s): listener_0:PORT ...`. */
 export const ATTACHE_READY = /serving with \d+ worker\(s\): listener_0:(\d+)/;
 
+/**
+ * The number of workers attache says it started (its startup line), or undefined. Without
+ * SO_REUSEPORT (no addon on Node 20) attache serves with one worker whatever --concurrency says.
+ */
+export function workersFrom(stderr: string): number | undefined {
+  const m = /serving with (\d+) worker\(s\)/.exec(stderr);
+  return m ? Number(m[1]) : undefined;
+}
+
 /** Writes a bootstrap and returns the spawn arguments for `node bin/attache`. */
 export function attacheArgs(cfg: AttacheConfigOptions, concurrency: number): string[] {
   const dir = tempDir('attache');
@@ -115,6 +126,7 @@ export function attache(name: string, concurrency: number, cpus: string, extra: 
     cpus,
     scenarios,
     note,
+    workers: concurrency,
     start: (up) => startAnnouncing(cpus, process.execPath, attacheArgs({ upstreamPort: up, ...extra }, concurrency), 'stderr', ATTACHE_READY, 120_000),
   };
 }
@@ -212,7 +224,7 @@ export const CONFIG_SCENARIOS = ['small'];
 /** Every proxy in run order (the order is rotated per round). */
 export function allProxies(): ProxyDef[] {
   return [
-    { name: 'direct', cpus: '-', start: async () => null, note: 'wrk straight to the upstream nginx (both on CPU 0): the floor.' },
+    { name: 'direct', cpus: '-', start: async () => null, note: 'no proxy: wrk straight to the upstream nginx (both on CPU 0), what the load generator and upstream do alone.' },
     attache('attache-c1', 1, '1'),
     attache('attache-c2', 2, '0,1', {}, undefined, '--concurrency 2 is pinned to CPUs 0,1, so it shares CPU 0 with wrk and the upstream.'),
     nginxProxy(),

@@ -91,7 +91,8 @@ export function pinSelf(cpus: string): void {
 export function gitInfo(root: string): Record<string, string> {
   try {
     const head = execFileSync('git', ['-C', root, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['--no-optional-locks', '-C', root, 'status', '--porcelain'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
+    // Tracked files changed outside bench/results (what the bench measures, not what it wrote).
+    const dirty = execFileSync('git', ['--no-optional-locks', '-C', root, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results'], { encoding: 'utf8' }).split('\n').filter(Boolean).length;
     return { commit: dirty > 0 ? `${head} +${dirty} files changed` : head };
   } catch {
     return { commit: 'unknown' };

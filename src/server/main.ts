@@ -158,8 +158,10 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
   }
   const socketMode = reusePortSupport();
   if (socketMode === 'none' && concurrency > 1) {
-    log.warn('*** SO_REUSEPORT is unavailable (native addon not built, and this Node.js ignores listen({reusePort})) ***');
-    log.warn(`*** running ONE worker instead of ${concurrency}: build the addon with \`npm run build:native\` (needs cargo) ***`);
+    const why = native.reason ?? 'native addon not built';
+    log.warn(`*** SO_REUSEPORT is unavailable (${why}, and this Node.js ignores listen({reusePort})) ***`);
+    const fix = /ATTACHE_NATIVE=0/.test(why) ? 'unset ATTACHE_NATIVE' : 'build the addon with `npm run build:native` (needs cargo)';
+    log.warn(`*** running ONE worker instead of ${concurrency}: ${fix} ***`);
     concurrency = 1;
   }
   log.info(`socket mode: ${socketMode}; hash: ${hashImplementation()}; native addon: ${native.available ? 'loaded' : `absent (${native.reason ?? 'not built'})`}`);
