@@ -88,8 +88,12 @@ let inPtr = 0;
 let inSize = 0;
 let heap = new Uint8Array(ll.memory.buffer);
 
-/** Copies `chunk` into wasm memory (the shared buffer, or a private one when nested) and returns its address. */
-function copyIn(chunk: Buffer, nested: boolean): number {
+/**
+ * Copies `chunk` into wasm memory (the shared buffer, or a private one when nested) and returns its
+ * address. The first `skip` bytes are not copied: they are the rest of a Content-Length body, which
+ * llhttp consumes by count without reading them (callbacks map offsets back to `chunk`).
+ */
+function copyIn(chunk: Buffer, nested: boolean, skip: number): number {
   const len = chunk.length;
   let ptr: number;
   if (nested) {
@@ -103,8 +107,46 @@ function copyIn(chunk: Buffer, nested: boolean): number {
     ptr = inPtr;
   }
   if (heap.byteLength === 0) heap = new Uint8Array(ll.memory.buffer); // memory grew: old view detached
-  heap.set(chunk, ptr);
+  if (skip === 0) heap.set(chunk, ptr);
+  else if (skip < len) heap.set(chunk.subarray(skip), ptr + skip);
   return ptr;
+}
+
+// ---- Content-Length bodies: not copied into wasm memory ----------------------------------------
+// A body framed by Content-Length is consumed by llhttp by count (llhttp__internal__n_consume_
+// content_length): its bytes are never read, only passed back as spans. So once a message's head
+// is parsed, the body bytes of the following chunks need not be copied into wasm memory (a 1 MiB
+// upload arrives in 16 reads of 64 KiB). How much body is left is read from llhttp_t's
+// `content_length` and `flags` fields at headers-complete; their offsets are checked once against
+// llhttp's own getters (selfCheckBodySkip), and the copy is always made when they do not match.
+
+/** llhttp_t field offsets (wasm32 layout of llhttp 9.x: llhttp.h `struct llhttp__internal_s`). */
+const OFF_CONTENT_LENGTH = 32; // uint64_t
+const OFF_FLAGS = 50; // uint16_t
+/** llhttp_flags: F_CHUNKED, F_CONTENT_LENGTH, F_TRANSFER_ENCODING. */
+const F_CHUNKED = 0x8;
+const F_CONTENT_LENGTH = 0x20;
+const F_TRANSFER_ENCODING = 0x200;
+
+/** Bytes of Content-Length body left after the head of the message being parsed by parser `p` (0: none, or unknown). */
+function contentLengthLeft(p: number): number {
+  if (!bodySkip) return 0;
+  if (heap.byteLength === 0) heap = new Uint8Array(ll.memory.buffer);
+  const flags = heap[p + OFF_FLAGS] | (heap[p + OFF_FLAGS + 1] << 8);
+  if ((flags & F_CONTENT_LENGTH) === 0 || (flags & (F_CHUNKED | F_TRANSFER_ENCODING)) !== 0) return 0;
+  let lo = 0;
+  for (let i = 3; i >= 0; i--) lo = lo * 256 + heap[p + OFF_CONTENT_LENGTH + i];
+  let hi = 0;
+  for (let i = 7; i >= 4; i--) hi = hi * 256 + heap[p + OFF_CONTENT_LENGTH + i];
+  return hi >= 0x200000 ? 0 : hi * 0x100000000 + lo; // past 2^53: copy as usual
+}
+
+/** Whether the field offsets above are llhttp's (set by selfCheckBodySkip() once the class exists). */
+let bodySkip = false;
+
+/** Whether Content-Length body bytes skip the copy into wasm memory in this thread (see above). */
+export function bodyCopySkipped(): boolean {
+  return bodySkip;
 }
 
 /** Pending head spans: [kind, offset in curChunk, length] triples; see Http1Parser.flush(). */
@@ -177,6 +219,8 @@ export class Http1Parser {
   private lastKind = K_URL;
   private count = 0;
   private inMessage = false;
+  /** Content-Length body bytes llhttp has yet to consume (0: none, unknown, or not a CL body). */
+  private bodyLeft = 0;
 
   // per-connection state
   private state: 0 | 1 | 2 | 3 = 0; // 0 running, 1 paused, 2 upgraded, 3 failed
@@ -193,6 +237,11 @@ export class Http1Parser {
     this.maxCount = opts?.maxHeaderCount ?? 100;
     this.ptr = ll.llhttp_alloc(kind === ParserKind.Request ? LLHTTP_TYPE_REQUEST : LLHTTP_TYPE_RESPONSE);
     freeParser.register(this, this.ptr, this);
+  }
+
+  /** @internal The llhttp_t address in wasm memory (for the layout self-check). */
+  get llhttpPtr(): number {
+    return this.ptr;
   }
 
   /** True while between messages (no partial message buffered). */
@@ -213,7 +262,8 @@ export class Http1Parser {
     const prevChunk = curChunk;
     const prevPtr = curPtr;
     const nested = prev !== null;
-    const ptr = copyIn(chunk, nested);
+    const bodyLeft = this.bodyLeft;
+    const ptr = copyIn(chunk, nested, bodyLeft === 0 ? 0 : bodyLeft < chunk.length ? bodyLeft : chunk.length);
     cur = this;
     curChunk = chunk;
     curPtr = ptr;
@@ -304,6 +354,7 @@ export class Http1Parser {
     this.consumed = 0;
     this.expectNoBody = false;
     this.inMessage = false;
+    this.bodyLeft = 0;
     this.headers = [];
     this.trailers = null;
     this.inTrailers = false;
@@ -539,7 +590,9 @@ export class Http1Parser {
     try {
       if (this.kind === ParserKind.Request) {
         this.handler.onRequestHead(METHOD_NAMES[ll.llhttp_get_method(p)] ?? 'UNKNOWN', this.url, minor, h, keepAlive, upgrade);
-        return this.deferred === 0 ? 0 : -1;
+        if (this.deferred !== 0) return -1;
+        if (!upgrade) this.bodyLeft = contentLengthLeft(p);
+        return 0;
       }
       const status = ll.llhttp_get_status_code(p);
       if (this.expectNoBody && !keepAlive && ll.llhttp_message_needs_eof(p) === 1) {
@@ -548,7 +601,9 @@ export class Http1Parser {
       }
       const noBody = this.handler.onResponseHead(status, this.reason, minor, h, keepAlive, upgrade);
       if (this.deferred !== 0) return -1;
-      return noBody === true || this.expectNoBody ? 1 : 0;
+      if (noBody === true || this.expectNoBody) return 1;
+      if (!upgrade && status >= 200 && status !== 204 && status !== 304) this.bodyLeft = contentLengthLeft(p);
+      return 0;
     } catch (err) {
       return this.thrown(err);
     }
@@ -557,6 +612,7 @@ export class Http1Parser {
   /** @internal */
   kOnBody(off: number, len: number): number {
     if (len === 0) return 0; // llhttp flushes an empty span when a chunk ends where the body starts
+    if (this.bodyLeft !== 0) this.bodyLeft -= len;
     try {
       this.handler.onBody(curChunk.subarray(off, off + len));
     } catch (err) {
@@ -569,6 +625,7 @@ export class Http1Parser {
   /** @internal */
   kOnMessageComplete(): number {
     this.inMessage = false;
+    this.bodyLeft = 0;
     const t = this.trailers;
     if (t !== null) {
       const n = t.length;
@@ -586,3 +643,35 @@ export class Http1Parser {
     }
   }
 }
+
+/**
+ * Checks the llhttp_t offsets used by contentLengthLeft() against real parses, once per thread: a
+ * Content-Length request must read back its length and flag, a chunked one its flag. When they do
+ * not match (another llhttp build), body bytes are copied into wasm memory as before.
+ */
+function selfCheckBodySkip(): boolean {
+  const fields = (head: string): { cl: number; flags: number } => {
+    const noop: Http1Handler = { onRequestHead() {}, onResponseHead: () => false, onBody() {}, onMessageComplete: () => false };
+    const parser = new Http1Parser(ParserKind.Request, noop);
+    try {
+      parser.execute(Buffer.from(head, 'latin1'));
+      const p = parser.llhttpPtr;
+      heap = new Uint8Array(ll.memory.buffer);
+      const flags = heap[p + OFF_FLAGS] | (heap[p + OFF_FLAGS + 1] << 8);
+      let cl = 0;
+      for (let i = 3; i >= 0; i--) cl = cl * 256 + heap[p + OFF_CONTENT_LENGTH + i];
+      return { cl, flags };
+    } finally {
+      parser.destroy();
+    }
+  };
+  try {
+    const a = fields('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 305419896\r\n\r\n');
+    const c = fields('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    return a.cl === 305419896 && (a.flags & F_CONTENT_LENGTH) !== 0 && (a.flags & F_CHUNKED) === 0 &&
+      (c.flags & F_CHUNKED) !== 0 && (c.flags & F_CONTENT_LENGTH) === 0;
+  } catch {
+    return false;
+  }
+}
+bodySkip = selfCheckBodySkip();
