@@ -366,11 +366,6 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
 }
 
 /**
- * Envoy's ConnectionManagerUtility::mutateRequestHeaders, for HTTP/1.1 without TLS:
- * x-forwarded-for (appended only with use_remote_address), x-forwarded-proto, x-request-id,
- * and removal of `x-envoy-*` headers from external requests when use_remote_address is set.
- */
-/**
  * Envoy's ConnectionManagerUtility::mutateRequestHeaders: x-envoy-internal is dropped; with
  * use_remote_address the peer is appended to x-forwarded-for (the host's own address for a loopback
  * peer) and x-forwarded-proto is set; without it the last x-forwarded-for address is the client.

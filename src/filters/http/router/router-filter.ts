@@ -237,10 +237,12 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
         this.buffered = null;
       }
       if (this.requestEnded) this.writeEnd();
+      // Tunnel bytes from downstream: a backed-up upstream pauses the client (onUpstreamDrain resumes it).
       const early = this.cb.takeUpgradeBytes((d: Buffer) => {
-        this.conn?.write(d);
+        if (this.conn !== null && !this.conn.write(d)) this.pauseDownstream();
       });
-      for (const b of early) conn.write(b);
+      for (const b of early) ok = conn.write(b);
+      if (!ok) this.pauseDownstream();
       return;
     }
     const buf = this.buffered;
@@ -362,6 +364,11 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   onUpstreamData(data: Buffer): void {
     if (this.done) return;
     this.cb.encodeData(data, false);
+    this.pauseUpstreamIfBackedUp();
+  }
+
+  /** A backed-up client pauses the upstream connection (onDownstreamDrain resumes it). */
+  private pauseUpstreamIfBackedUp(): void {
     if (!this.cb.downstreamWritable() && !this.upstreamDisabled && this.conn !== null) {
       this.upstreamDisabled = true;
       this.conn.readDisable(true);
@@ -385,6 +392,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
 
   onUpstreamTunnelData(data: Buffer): void {
     this.cb.encodeData(data, false);
+    this.pauseUpstreamIfBackedUp();
   }
 
   onUpstreamTunnelEnd(): void {
@@ -509,6 +517,12 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       // the connection's state is unknown, close it.
       this.detachConn();
       conn.destroy();
+    }
+    // A client paused for a backed-up upstream is let go: its connection must see its own close
+    // (a paused socket reads nothing, not even the FIN) or serve its next request.
+    if (this.downstreamDisabled) {
+      this.downstreamDisabled = false;
+      this.cb.readDisable(false);
     }
     this.cb.takeUpgradeBytes(null);
   }
