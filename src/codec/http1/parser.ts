@@ -118,7 +118,7 @@ function copyIn(chunk: Buffer, nested: boolean, skip: number): number {
 // is parsed, the body bytes of the following chunks need not be copied into wasm memory (a 1 MiB
 // upload arrives in 16 reads of 64 KiB). How much body is left is read from llhttp_t's
 // `content_length` and `flags` fields at headers-complete; their offsets are checked once against
-// llhttp's own getters (selfCheckBodySkip), and the copy is always made when they do not match.
+// real parses (selfCheckBodySkip), and the copy is always made when they do not match.
 
 /** llhttp_t field offsets (wasm32 layout of llhttp 9.x: llhttp.h `struct llhttp__internal_s`). */
 const OFF_CONTENT_LENGTH = 32; // uint64_t
@@ -128,11 +128,16 @@ const F_CHUNKED = 0x8;
 const F_CONTENT_LENGTH = 0x20;
 const F_TRANSFER_ENCODING = 0x200;
 
+/** llhttp_t `flags` of the parser at `p`. */
+function flagsOf(p: number): number {
+  if (heap.byteLength === 0) heap = new Uint8Array(ll.memory.buffer);
+  return heap[p + OFF_FLAGS] | (heap[p + OFF_FLAGS + 1] << 8);
+}
+
 /** Bytes of Content-Length body left after the head of the message being parsed by parser `p` (0: none, or unknown). */
 function contentLengthLeft(p: number): number {
   if (!bodySkip) return 0;
-  if (heap.byteLength === 0) heap = new Uint8Array(ll.memory.buffer);
-  const flags = heap[p + OFF_FLAGS] | (heap[p + OFF_FLAGS + 1] << 8);
+  const flags = flagsOf(p);
   if ((flags & F_CONTENT_LENGTH) === 0 || (flags & (F_CHUNKED | F_TRANSFER_ENCODING)) !== 0) return 0;
   let lo = 0;
   for (let i = 3; i >= 0; i--) lo = lo * 256 + heap[p + OFF_CONTENT_LENGTH + i];
@@ -650,28 +655,25 @@ export class Http1Parser {
  * not match (another llhttp build), body bytes are copied into wasm memory as before.
  */
 function selfCheckBodySkip(): boolean {
-  const fields = (head: string): { cl: number; flags: number } => {
-    const noop: Http1Handler = { onRequestHead() {}, onResponseHead: () => false, onBody() {}, onMessageComplete: () => false };
+  const noop: Http1Handler = { onRequestHead() {}, onResponseHead: () => false, onBody() {}, onMessageComplete: () => false };
+  const afterHead = (head: string): { left: number; flags: number } => {
     const parser = new Http1Parser(ParserKind.Request, noop);
     try {
       parser.execute(Buffer.from(head, 'latin1'));
-      const p = parser.llhttpPtr;
-      heap = new Uint8Array(ll.memory.buffer);
-      const flags = heap[p + OFF_FLAGS] | (heap[p + OFF_FLAGS + 1] << 8);
-      let cl = 0;
-      for (let i = 3; i >= 0; i--) cl = cl * 256 + heap[p + OFF_CONTENT_LENGTH + i];
-      return { cl, flags };
+      return { left: contentLengthLeft(parser.llhttpPtr), flags: flagsOf(parser.llhttpPtr) };
     } finally {
       parser.destroy();
     }
   };
+  bodySkip = true; // contentLengthLeft() reads the fields only when enabled
   try {
-    const a = fields('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 305419896\r\n\r\n');
-    const c = fields('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
-    return a.cl === 305419896 && (a.flags & F_CONTENT_LENGTH) !== 0 && (a.flags & F_CHUNKED) === 0 &&
-      (c.flags & F_CHUNKED) !== 0 && (c.flags & F_CONTENT_LENGTH) === 0;
+    const a = afterHead('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 305419896\r\n\r\n');
+    const c = afterHead('POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n');
+    return a.left === 305419896 && (c.flags & F_CHUNKED) !== 0 && (c.flags & F_CONTENT_LENGTH) === 0 && c.left === 0;
   } catch {
     return false;
+  } finally {
+    bodySkip = false;
   }
 }
 bodySkip = selfCheckBodySkip();
