@@ -106,13 +106,17 @@ function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; p
   }
   const proxies = pSel.length === 0 ? all : all.filter((p) => pSel.some((n) => p.name === n || p.name.startsWith(`${n}-`)));
   const scenarios = sSel.length === 0 ? SCENARIOS : SCENARIOS.filter((s) => sSel.includes(s.name));
-  const runs = proxies.reduce((n, p) => n + scenariosOf(p, scenarios).length, 0);
-  if (runs === 0) {
+  if (runCount(proxies, scenarios) === 0) {
     const which = proxies.map((p) => `${p.name} runs ${p.scenarios ? p.scenarios.join(', ') : 'every scenario'}`).join('; ');
     throw new UsageError(`--only ${only.join(',')}: nothing to run (${which})`);
   }
   const probes = only.length === 0 || only.includes('probes') || (pSel.some((n) => n === 'attache' || n.startsWith('attache')) && sSel.length === 0);
   return { proxies, scenarios, probes, observability, xds };
+}
+
+/** Proxy × scenario runs in one round. */
+function runCount(proxies: ProxyDef[], selected: Scenario[]): number {
+  return proxies.reduce((n, p) => n + scenariosOf(p, selected).length, 0);
 }
 
 function scenariosOf(p: ProxyDef, selected: Scenario[]): Scenario[] {
@@ -140,7 +144,7 @@ async function main(): Promise<void> {
   const samples: Sample[] = [];
   const probeResults: StartProbe[] = [];
   const failures: string[] = [];
-  const totalSteps = cli.rounds * proxies.reduce((n, p) => n + scenariosOf(p, scenarios).length, 0);
+  const totalSteps = cli.rounds * runCount(proxies, scenarios);
   let step = 0;
 
   for (let round = 1; round <= cli.rounds; round++) {

@@ -4,6 +4,7 @@
  * TypeScript), their speeds side by side, and whether they agree on 100,000 keys. The full
  * micro-benchmark, every API shape, is bench/micro/hash.ts.
  */
+import { randomBytes } from 'node:crypto';
 import { runHashBench } from '../micro/hash';
 import { getHasher, hashImplementation, native, type HashImplementation, type Hasher } from '../../src/native';
 
@@ -65,12 +66,6 @@ export async function runHashReport(keys = 100_000): Promise<HashReport> {
     compared: hashers.map((h) => h.name),
     disagreements,
   };
-}
-
-function randomBytes(n: number): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) b[i] = (Math.random() * 256) | 0;
-  return b;
 }
 
 /** Markdown lines for the report. */

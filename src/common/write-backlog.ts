@@ -18,7 +18,11 @@ export function writeBacklogged(socket: Socket): boolean {
   return socket.writableNeedDrain && socket.writableLength > 0;
 }
 
-/** `socket.write()`'s result made exact: false only when bytes really wait (see {@link writeBacklogged}). */
+/**
+ * `socket.write()`'s result made exact: false only when bytes really wait (see {@link writeBacklogged}).
+ * Node 20.20 already answers so for a write outside cork; releases that compare against the high
+ * watermark before writing (and any write while corked) answer false for bytes the kernel took.
+ */
 export function writeAccepted(socket: Socket, writeResult: boolean): boolean {
   return writeResult || socket.writableLength === 0;
 }

@@ -249,10 +249,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (buf !== null) {
       this.buffered = null;
       for (const b of buf) ok = this.writeBody(b);
-      if (this.downstreamDisabled) {
-        this.downstreamDisabled = false;
-        this.cb.readDisable(false);
-      }
+      this.resumeDownstream();
     }
     if (this.requestEnded) this.writeEnd();
     if (!ok) this.pauseDownstream();
@@ -277,10 +274,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       if (data.length > 0) {
         (this.buffered ??= []).push(data);
         this.bufferedBytes += data.length;
-        if (this.bufferedBytes > BUFFER_LIMIT && !this.downstreamDisabled) {
-          this.downstreamDisabled = true;
-          this.cb.readDisable(true);
-        }
+        if (this.bufferedBytes > BUFFER_LIMIT) this.pauseDownstream();
       }
       if (endStream) this.armTimeout();
       return FilterDataStatus.StopIterationNoBuffer;
@@ -328,11 +322,16 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
   }
 
-  onUpstreamDrain(): void {
-    if (this.downstreamDisabled && this.conn !== null) {
+  /** Undoes pauseDownstream(). */
+  private resumeDownstream(): void {
+    if (this.downstreamDisabled) {
       this.downstreamDisabled = false;
       this.cb.readDisable(false);
     }
+  }
+
+  onUpstreamDrain(): void {
+    if (this.conn !== null) this.resumeDownstream();
   }
 
   // ---- response -------------------------------------------------------------------------------
@@ -520,10 +519,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
     // A client paused for a backed-up upstream is let go: its connection must see its own close
     // (a paused socket reads nothing, not even the FIN) or serve its next request.
-    if (this.downstreamDisabled) {
-      this.downstreamDisabled = false;
-      this.cb.readDisable(false);
-    }
+    this.resumeDownstream();
     this.cb.takeUpgradeBytes(null);
   }
 }
