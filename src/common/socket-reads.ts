@@ -9,10 +9,14 @@
  * (`Buffer.allocUnsafe`: from Node's pool when under 4 KiB) before a handler sees them; handlers
  * get an owned Buffer exactly as from `'data'` and may keep it (pipelined bytes, write queues).
  *
+ * Each read is one read event (common/read-event.ts): one clock read for all it causes, and work
+ * queued for its end.
+ *
  * Flow control is unchanged: `socket.pause()`/`resume()` stop and restart reading (net.Socket
  * does readStop/readStart for onread sockets); `'end'`, `'error'`, `'close'` fire as before.
  */
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
+import { inReadEvent } from './read-event';
 
 /** Bytes one read may return (the size of the shared buffer). */
 export const READ_BUFFER_BYTES = 64 * 1024;
@@ -29,7 +33,7 @@ export function socketReads(deliver: (chunk: Buffer) => void): OnReadOpts {
     callback: (n: number): boolean => {
       const chunk = Buffer.allocUnsafe(n);
       shared.copy(chunk, 0, 0, n);
-      deliver(chunk);
+      inReadEvent(deliver, chunk);
       return true; // false would stop reading; flow control goes through pause()/resume()
     },
   };

@@ -5,6 +5,8 @@
  * measured in hundreds of milliseconds or more.
  */
 
+import { eventNow } from './read-event';
+
 /** Resolution of the shared clock in ms. */
 export const TICK_MS = 50;
 
@@ -23,8 +25,9 @@ export class CoarseTimer {
    */
   arm(ms: number, at?: number): void {
     if (ms <= 0) return this.disarm();
-    // A fresh clock: the cached one may be a tick old, which would fire up to TICK_MS early.
-    this.armedAt = now = at ?? performance.now();
+    // A fresh clock (the read event's: microseconds old): the cached one may be a tick old, which
+    // would fire up to TICK_MS early.
+    this.armedAt = now = at ?? eventNow();
     this.deadline = now + ms;
     if (this.index === -1) add(this);
   }

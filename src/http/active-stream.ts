@@ -15,6 +15,7 @@ import { StreamInfo } from './stream-info';
 import type { CompiledRoute } from '../router';
 import type { DownstreamConnection, TunnelSink } from './connection-manager';
 import { writeBacklogged } from '../common/write-backlog';
+import { eventNow } from '../common/read-event';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -347,7 +348,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     if (this.responseComplete) return;
     this.responseComplete = true;
     const info = this.streamInfo;
-    info.endMono = performance.now();
+    info.endMono = eventNow();
     const st = this.conn.config.stats;
     st.downstream_rq_active.dec();
     if (outcome !== Outcome.Complete) (outcome === Outcome.LocalReset ? st.downstream_rq_tx_reset : st.downstream_rq_rx_reset).inc();

@@ -14,6 +14,7 @@ import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../
 import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
 import { writeAccepted, writeBacklogged } from '../common/write-backlog';
+import { atReadEnd, eventNow, wallClockMs } from '../common/read-event';
 import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
@@ -44,8 +45,9 @@ export class DownstreamConnection implements Http1Handler {
   /** Set when the listener drains: answer the current request with Connection: close, then close. */
   draining = false;
   /**
-   * A response head not yet written: it leaves with the first body bytes of this tick in one write
-   * (one syscall, no Writable cork/writev machinery), or alone at the end of the tick.
+   * A response head not yet written: it leaves with the first body bytes of this read event in one
+   * write (one syscall, no Writable cork/writev machinery), or alone at the end of the event
+   * (common/read-event.ts; the end of the tick outside one).
    */
   private outHead: string | null = null;
   private outFlushScheduled = false;
@@ -163,8 +165,11 @@ export class DownstreamConnection implements Http1Handler {
       return;
     }
     if (st === ExecStatus.Paused) {
-      const rest = chunk.subarray(this.parser.consumed);
-      if (rest.length > 0) this.pending = this.pending ? Buffer.concat([rest, this.pending]) : rest;
+      const used = this.parser.consumed;
+      if (used < chunk.length) {
+        const rest = chunk.subarray(used);
+        this.pending = this.pending ? Buffer.concat([rest, this.pending]) : rest;
+      }
       this.parserPaused = true;
       // A stream that completed during execute (synchronous local reply) lets us go on now.
       if (this.stream === null) this.resumeParsing();
@@ -414,7 +419,7 @@ export class DownstreamConnection implements Http1Handler {
     if (s === null) return this.closeAfterResponse;
     s.requestComplete = true;
     // A request without a body was complete when its head was (no clock read on the common path).
-    s.streamInfo.lastDownstreamRxByteReceivedMono = s.headersOnly ? s.streamInfo.startMono : performance.now();
+    s.streamInfo.lastDownstreamRxByteReceivedMono = s.headersOnly ? s.streamInfo.startMono : eventNow();
     if (!s.responseComplete) {
       if (trailers !== null && trailers.length > 0 && this.config.enableTrailers) s.decodeTrailers(trailers);
       else if (!s.headersOnly) s.decodeData(EMPTY, true);
@@ -667,18 +672,18 @@ export class DownstreamConnection implements Http1Handler {
       this.flushHead();
       if (endStream) this.send(head);
       else {
-        // The body bytes that follow in this tick (usually in the same upstream read) leave with it.
+        // The body bytes that follow in this read event (usually the same upstream read) leave with it.
         this.outHead = head;
         if (!this.outFlushScheduled) {
           this.outFlushScheduled = true;
-          process.nextTick(flushHeadTick, this);
+          atReadEnd(flushHeadTick, this);
         }
       }
     }
     return chunked;
   }
 
-  /** @internal The end of the tick in which a head was held back. */
+  /** @internal The end of the read event (or tick) in which a head was held back. */
   onFlushTick(): void {
     this.outFlushScheduled = false;
     this.flushHead();
@@ -761,8 +766,7 @@ let dateValue = '';
 
 /** The IMF-fixdate of now (`Sun, 29 Nov 2026 17:45:00 GMT`), formatted once per second. */
 function httpDate(): string {
-  const ms = Date.now();
-  const sec = Math.floor(ms / 1000);
+  const sec = Math.floor(wallClockMs(eventNow()) / 1000);
   if (sec !== dateSecond) {
     dateSecond = sec;
     dateValue = new Date(sec * 1000).toUTCString();

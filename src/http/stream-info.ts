@@ -3,14 +3,16 @@
  * (envoy/stream_info/stream_info.h), trimmed.
  */
 
+import { eventNow, wallClockMs } from '../common/read-event';
+
 let lastStreamId = 0;
 
 /** Mutable per-stream record. One object per request, reused fields only. */
 export class StreamInfo {
+  /** Monotonic start (performance.now() ms, as of the read event: common/read-event.ts) for durations. */
+  startMono = eventNow();
   /** Wall-clock start (ms since epoch) for %START_TIME%. */
-  startTimeMs = Date.now();
-  /** Monotonic start (performance.now()) for durations. */
-  startMono = performance.now();
+  startTimeMs = wallClockMs(this.startMono);
   /** Monotonic time the first upstream byte was written / response head arrived. */
   upstreamStartMono = 0;
   upstreamHeadersMono = 0;

@@ -12,6 +12,7 @@ import { logger, nextConnectionId } from '../../common/logger';
 import { socketReads } from '../../common/socket-reads';
 import { clampTimeoutMs } from '../../common/timer-limit';
 import { writeAccepted } from '../../common/write-backlog';
+import { eventNow } from '../../common/read-event';
 
 const log = logger('pool');
 
@@ -498,7 +499,7 @@ export class Http1ConnPool {
       return;
     }
     c.state = State.Idle;
-    c.idleSince = performance.now();
+    c.idleSince = eventNow();
     this.idle.push(c);
     if (this.sweepTimer === null && this.cluster.idleTimeoutMs > 0) this.armSweep();
   }

@@ -8,6 +8,7 @@ import { encodeRequestHead, chunkHeader, encodeLastChunk, LAST_CHUNK } from '../
 import type { AttacheError } from '../../../common/errors';
 import { logger } from '../../../common/logger';
 import { CoarseTimer } from '../../../common/timer-wheel';
+import { eventNow } from '../../../common/read-event';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type HttpFilter } from '../../../http/filter';
 import { getHeader, removeHeader, setHeader, type RequestHead } from '../../../http/headers';
 import type { CompiledRoute, HeaderContext } from '../../../router';
@@ -224,7 +225,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     rt.stats.rqActive(1);
     this.cb.streamInfo.upstreamHost = host.key;
     const info = this.cb.streamInfo;
-    info.upstreamStartMono = performance.now();
+    info.upstreamStartMono = eventNow();
     info.upstreamLocalAddress = conn.localAddress;
     info.upstreamLocalPort = conn.localPort;
     if (log.debugOn) log.debug(`${info.logPrefix()} pool ready: request sent on [C${conn.id}]`);
@@ -343,7 +344,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (upgrade) this.disarmTimeout();
     const info = this.cb.streamInfo;
     info.responseCodeDetails = 'via_upstream';
-    info.upstreamHeadersMono = performance.now();
+    info.upstreamHeadersMono = eventNow();
     this.rt!.stats.rqCompleted(status, info.upstreamHeadersMono - info.upstreamStartMono);
     if (status >= 500) this.host!.rqError++;
     else this.host!.rqSuccess++;
