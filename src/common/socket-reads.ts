@@ -15,6 +15,8 @@
  * Flow control is unchanged: `socket.pause()`/`resume()` stop and restart reading (net.Socket
  * does readStop/readStart for onread sockets); `'end'`, `'error'`, `'close'` fire as before.
  */
+// Imported: the global `Buffer` is an accessor (a getter call on every use on the hot path).
+import { Buffer } from 'node:buffer';
 import type { OnReadOpts, SocketConstructorOpts } from 'node:net';
 import { inReadEvent } from './read-event';
 

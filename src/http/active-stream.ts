@@ -5,6 +5,8 @@
  * request header mutations (x-forwarded-for, x-forwarded-proto, x-request-id) before the filters and
  * writes the response through the connection.
  */
+// Imported: the global `Buffer` is an accessor (a getter call on every use on the hot path).
+import { Buffer } from 'node:buffer';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -207,8 +209,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   route(): CompiledRoute | null {
     if (this.cachedRoute === undefined) {
       const table = this.conn.config.routeTable();
-      const h = this.head;
-      this.cachedRoute = table === null ? null : table.route({ authority: h.authority, path: h.path, method: h.method, headers: h.headers });
+      this.cachedRoute = table === null ? null : table.route(this.head); // a RequestHead is a RouteRequest
       if (this.cachedRoute) this.streamInfo.routeName = this.cachedRoute.name;
     }
     return this.cachedRoute;

@@ -8,6 +8,8 @@
  * is over its high watermark the terminal filter is told through `downstreamWritable()` and resumed
  * through `onDownstreamDrain()`.
  */
+// Imported: the global `Buffer` is an accessor (a getter call on every use on the hot path).
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec/http1/parser';
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
@@ -45,11 +47,13 @@ export class DownstreamConnection implements Http1Handler {
   /** Set when the listener drains: answer the current request with Connection: close, then close. */
   draining = false;
   /**
-   * A response head not yet written: it leaves with the first body bytes of this read event in one
-   * write (one syscall, no Writable cork/writev machinery), or alone at the end of the event
-   * (common/read-event.ts; the end of the tick outside one).
+   * A response head not yet written (its status and final headers, encoded when it leaves): it
+   * leaves with the first body bytes of this read event in one Buffer and one write (one syscall,
+   * no Writable cork/writev machinery), or alone at the end of the event (common/read-event.ts;
+   * the end of the tick outside one).
    */
-  private outHead: string | null = null;
+  private outHeaders: string[] | null = null;
+  private outStatus = 0;
   private outFlushScheduled = false;
   /** Reads were paused because too many pipelined bytes are waiting. */
   private pipelineReadDisabled = false;
@@ -662,18 +666,14 @@ export class DownstreamConnection implements Http1Handler {
     if (this.closeAfterResponse && status !== 101) headers.push('connection', 'close');
     else if (versionMinor === 0) headers.push('connection', 'keep-alive');
     if (log.debugOn && s !== null) log.debug(`${s.streamInfo.logPrefix()} encoding headers via codec (end_stream=${endStream}):\n${debugHeaders([':status', String(status)], headers)}`);
-    const head = encodeResponseHead(status, undefined, headers);
-    if (head === null) {
-      // A header value with CR/LF/NUL (from a mutation): never emit it; reset instead.
-      this.destroy();
-      return false;
-    }
     if (!this.closed) {
       this.flushHead();
-      if (endStream) this.send(head);
+      this.outStatus = status;
+      this.outHeaders = headers;
+      if (endStream) this.flushHead();
       else {
-        // The body bytes that follow in this read event (usually the same upstream read) leave with it.
-        this.outHead = head;
+        // The body bytes that follow in this read event (usually the same upstream read) leave with
+        // it, encoded into one Buffer.
         if (!this.outFlushScheduled) {
           this.outFlushScheduled = true;
           atReadEnd(flushHeadTick, this);
@@ -689,42 +689,67 @@ export class DownstreamConnection implements Http1Handler {
     this.flushHead();
   }
 
+  /**
+   * The held head encoded with `tail` spare bytes at the end of its Buffer (encodeResponseHead);
+   * null when none is held, or when a header value holds CR/LF/NUL (only possible through a
+   * mutation): that head is never emitted, the connection is reset instead.
+   */
+  private takeHead(tail: number): Buffer | null {
+    const headers = this.outHeaders;
+    if (headers === null) return null;
+    this.outHeaders = null;
+    const buf = encodeResponseHead(this.outStatus, undefined, headers, tail);
+    if (buf === null) this.destroy();
+    return buf;
+  }
+
   /** Writes a response head still held back (see writeResponseHead). @internal */
   flushHead(): void {
-    const head = this.outHead;
-    if (head === null) return;
-    this.outHead = null;
-    if (!this.closed) this.send(head);
+    const head = this.takeHead(0);
+    if (head !== null && !this.closed) this.send(head);
   }
 
   /** Writes body bytes. @returns false when the socket is over its high watermark. */
   writeBody(data: Buffer, chunked: boolean): boolean {
     if (this.closed) return true;
     this.touchStream();
-    const head = this.outHead;
-    this.outHead = null;
-    if (head === null && !chunked) return this.send(data);
-    return this.writeFramed(head, data, chunked);
+    if (this.outHeaders === null && !chunked) return this.send(data);
+    return this.writeFramed(data, chunked);
   }
 
   /**
-   * `[head]` + body bytes (chunk-framed when `chunked`) in one write: small data is copied next to
-   * its head and framing; large data goes uncopied through one corked writev.
+   * [held head] + body bytes (chunk-framed when `chunked`) in one write: small data is copied
+   * behind its head and framing in one Buffer; large data goes uncopied through one corked writev.
    */
-  private writeFramed(head: string | null, data: Buffer, chunked: boolean): boolean {
-    const sock = this.socket;
-    if (data.length === 0) return head === null || this.send(head);
-    if (data.length <= COPY_LIMIT) {
-      if (chunked) return this.send(frameChunk(head, data));
-      // Unframed data reaches here only behind a held-back head (writeBody writes it directly otherwise).
-      const buf = Buffer.allocUnsafe(head!.length + data.length);
-      buf.write(head!, 0, 'latin1');
-      data.copy(buf, head!.length);
+  private writeFramed(data: Buffer, chunked: boolean): boolean {
+    const len = data.length;
+    if (len === 0) {
+      this.flushHead();
+      return !writeBacklogged(this.socket);
+    }
+    const size = chunked ? chunkHeader(len) : '';
+    if (len <= COPY_LIMIT) {
+      const tail = size.length + len + (chunked ? 2 : 0);
+      let buf: Buffer | null;
+      if (this.outHeaders === null) buf = Buffer.allocUnsafe(tail);
+      else if ((buf = this.takeHead(tail)) === null || this.closed) return true; // reset (see takeHead)
+      let o = buf.length - tail;
+      if (chunked) o += buf.write(size, o, 'latin1');
+      o += data.copy(buf, o);
+      if (chunked) {
+        buf[o] = 13;
+        buf[o + 1] = 10;
+      }
       return this.send(buf);
     }
-    sock.cork();
-    if (head !== null) this.send(head);
-    if (chunked) this.send(chunkHeader(data.length));
+    const sock = this.socket;
+    if (this.outHeaders !== null) {
+      const head = this.takeHead(0);
+      if (head === null || this.closed) return true;
+      sock.cork();
+      this.send(head);
+    } else sock.cork();
+    if (chunked) this.send(size);
     this.send(data);
     if (chunked) this.send(CHUNK_END);
     sock.uncork();
@@ -735,29 +760,19 @@ export class DownstreamConnection implements Http1Handler {
   endChunked(trailers: string[] | null): void {
     if (this.closed) return;
     const last = encodeLastChunk(this.config.enableTrailers ? trailers : null);
-    const head = this.outHead;
-    if (head !== null) {
-      this.outHead = null;
-      this.send(head + last);
-    } else this.send(last);
+    if (this.outHeaders === null) {
+      this.send(last);
+      return;
+    }
+    const buf = this.takeHead(last.length);
+    if (buf === null || this.closed) return;
+    buf.write(last, buf.length - last.length, 'latin1');
+    this.send(buf);
   }
 }
 
 /** Body writes up to this size are copied next to their framing into one buffer (bytes). */
 const COPY_LIMIT = 4096;
-
-/** `[head]` + chunk-size line + data + CRLF in one buffer. */
-function frameChunk(head: string | null, data: Buffer): Buffer {
-  const size = chunkHeader(data.length);
-  const hl = head === null ? 0 : head.length;
-  const buf = Buffer.allocUnsafe(hl + size.length + data.length + 2);
-  if (head !== null) buf.write(head, 0, 'latin1');
-  buf.write(size, hl, 'latin1');
-  data.copy(buf, hl + size.length);
-  buf[buf.length - 2] = 13;
-  buf[buf.length - 1] = 10;
-  return buf;
-}
 
 const EMPTY = Buffer.alloc(0);
 

@@ -1,6 +1,8 @@
 /**
- * HTTP/1.1 head encoding. Heads are built as latin1 strings (write them with
- * `socket.write(head, 'latin1')`, so header bytes 0x80-0xFF round-trip exactly as parsed).
+ * HTTP/1.1 head encoding. Heads are written straight into a Buffer sized for them (the header
+ * strings are latin1, one byte per char, so header bytes 0x80-0xFF round-trip exactly as parsed):
+ * no intermediate strings to concatenate and flatten, and a response head can share its Buffer
+ * with the body bytes that follow it.
  *
  * The only validation is the one that prevents request/response splitting: a header value (or
  * the request path) containing CR, LF or NUL makes the encoder return null, and the caller fails
@@ -8,9 +10,7 @@
  * CR, LF and NUL). Names are written as given: they come from llhttp (validated tokens) or from
  * config validated at load time.
  */
-
-/** Characters that must never reach the wire inside a header value or the request target. */
-const kForbidden = /[\r\n\0]/;
+import { Buffer } from 'node:buffer';
 
 /** `\r\n` written after each chunk's data. */
 export const CHUNK_END = '\r\n';
@@ -55,51 +55,102 @@ export function reasonPhrase(status: number): string {
   return kReasons[status] ?? 'Unknown';
 }
 
-/** Appends `name: value\r\n` lines; returns null when a value contains CR, LF or NUL. */
-function appendHeaders(head: string, headers: string[]): string | null {
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    const v = headers[i + 1];
-    if (kForbidden.test(v)) return null;
-    head += headers[i] + ': ' + v + '\r\n';
+/**
+ * Bytes of `name: value\r\n` lines for `headers` (flat [name, value, ...]); strings are latin1,
+ * one byte per char.
+ */
+function linesLength(headers: readonly string[]): number {
+  let n = 0;
+  for (let i = 0; i + 1 < headers.length; i += 2) n += headers[i].length + headers[i + 1].length + 4;
+  return n;
+}
+
+/** Writes `s` (a token or fixed text) at `o` as latin1; returns the offset after it. */
+function put(buf: Buffer, o: number, s: string): number {
+  for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
+  return o;
+}
+
+/** As put(), for a value that may come from outside: -1 when it holds CR, LF or NUL (nothing usable is written). */
+function putValue(buf: Buffer, o: number, s: string): number {
+  for (let k = 0; k < s.length; k++) {
+    const c = s.charCodeAt(k);
+    if (c === 13 || c === 10 || c === 0) return -1;
+    buf[o++] = c;
   }
-  return head + '\r\n';
+  return o;
+}
+
+/** Writes `name: value\r\n` lines at `o`; returns the offset after them, or -1 (see putValue). */
+function putLines(buf: Buffer, o: number, headers: readonly string[]): number {
+  for (let i = 0; i + 1 < headers.length; i += 2) {
+    o = put(buf, o, headers[i]);
+    buf[o++] = 58; // ':'
+    buf[o++] = 32; // ' '
+    o = putValue(buf, o, headers[i + 1]);
+    if (o < 0) return -1;
+    buf[o++] = 13;
+    buf[o++] = 10;
+  }
+  return o;
 }
 
 /**
- * Serialises a request head: `${method} ${path} HTTP/1.1\r\n` + `name: value\r\n`... + `\r\n`.
+ * Serialises a request head: `${method} ${path} HTTP/1.1\r\n` + `name: value\r\n`... + `\r\n`,
+ * straight into a Buffer (one allocation, no intermediate strings).
  * @param headers flat [name, value, ...]; names are written as given.
  * @param host when given, written first as `host: <host>` (the proxy's :authority).
  * @param extra more headers written after `headers` (framing/upgrade headers the proxy adds).
- * @returns a latin1 string, or null when `path` or a header value contains CR, LF or NUL.
+ * @returns the bytes (latin1), or null when `path` or a header value contains CR, LF or NUL.
  */
-export function encodeRequestHead(method: string, path: string, headers: string[], host?: string, extra?: string[]): string | null {
-  if (kForbidden.test(path)) return null;
-  let head = method + ' ' + path + ' HTTP/1.1\r\n';
+export function encodeRequestHead(method: string, path: string, headers: readonly string[], host?: string, extra?: readonly string[]): Buffer | null {
+  let n = method.length + path.length + 12 + linesLength(headers) + 2; // ' ' + ' HTTP/1.1\r\n' + final '\r\n'
+  if (host !== undefined) n += host.length + 8; // 'host: ' + '\r\n'
+  if (extra !== undefined) n += linesLength(extra);
+  const buf = Buffer.allocUnsafe(n);
+  let o = put(buf, 0, method);
+  buf[o++] = 32;
+  o = putValue(buf, o, path);
+  if (o < 0) return null;
+  o = put(buf, o, ' HTTP/1.1\r\n');
   if (host !== undefined) {
-    if (kForbidden.test(host)) return null;
-    head += 'host: ' + host + '\r\n';
+    o = put(buf, o, 'host: ');
+    o = putValue(buf, o, host);
+    if (o < 0) return null;
+    buf[o++] = 13;
+    buf[o++] = 10;
   }
-  if (extra !== undefined && extra.length > 0) {
-    const h = appendHeaders(head, headers);
-    return h === null ? null : appendHeaders(h.slice(0, -2), extra);
-  }
-  return appendHeaders(head, headers);
+  o = putLines(buf, o, headers);
+  if (o >= 0 && extra !== undefined) o = putLines(buf, o, extra);
+  if (o < 0) return null;
+  buf[o++] = 13;
+  buf[o] = 10;
+  return buf;
 }
 
 /**
- * Serialises a response head: `HTTP/1.1 ${status} ${reason}\r\n` + headers + `\r\n`.
+ * Serialises a response head: `HTTP/1.1 ${status} ${reason}\r\n` + headers + `\r\n`, straight
+ * into a Buffer, followed by `tail` bytes left for the caller (the body or chunk framing that
+ * leaves in the same write): they start at `buf.length - tail`.
  * @param reason the reason phrase; when undefined, the standard one for `status` ('Unknown' if none).
- * @returns a latin1 string, or null when `reason` or a header value contains CR, LF or NUL.
+ * @returns the bytes (latin1), or null when `reason` or a header value contains CR, LF or NUL.
  */
-export function encodeResponseHead(status: number, reason: string | undefined, headers: string[]): string | null {
-  let line: string | undefined;
-  if (reason === undefined) {
-    line = kStatusLines[status] ?? `HTTP/1.1 ${status} Unknown\r\n`;
-  } else {
-    if (kForbidden.test(reason)) return null;
+export function encodeResponseHead(status: number, reason: string | undefined, headers: readonly string[], tail = 0): Buffer | null {
+  let line: string;
+  if (reason === undefined) line = kStatusLines[status] ?? `HTTP/1.1 ${status} Unknown\r\n`;
+  else {
+    for (let k = 0; k < reason.length; k++) {
+      const c = reason.charCodeAt(k);
+      if (c === 13 || c === 10 || c === 0) return null;
+    }
     line = `HTTP/1.1 ${status} ${reason}\r\n`;
   }
-  return appendHeaders(line, headers);
+  const buf = Buffer.allocUnsafe(line.length + linesLength(headers) + 2 + tail);
+  let o = putLines(buf, put(buf, 0, line), headers);
+  if (o < 0) return null;
+  buf[o++] = 13;
+  buf[o] = 10;
+  return buf;
 }
 
 /** Chunk-size line for a chunk of `len` bytes: `${len.toString(16)}\r\n` (len > 0). */

@@ -5,15 +5,18 @@ import { ExecStatus, ParserKind } from '../../../src/codec/http1/parser';
 import { make } from './helpers';
 import { STATUS_CODES } from 'node:http';
 
+/** The encoded head as a latin1 string (null stays null). */
+const str = (b: Buffer | null): string | null => (b === null ? null : b.toString('latin1'));
+
 test('request head: exact bytes, names as given, latin1 values round-trip through the parser', () => {
-  const head = encodeRequestHead('GET', '/a?b=c', ['Host', 'example.com', 'x-bin', '\xff\xfe', 'x-empty', '']);
+  const head = str(encodeRequestHead('GET', '/a?b=c', ['Host', 'example.com', 'x-bin', '\xff\xfe', 'x-empty', '']));
   assert.equal(head, 'GET /a?b=c HTTP/1.1\r\nHost: example.com\r\nx-bin: \xff\xfe\r\nx-empty: \r\n\r\n');
   const { p, r } = make(ParserKind.Request);
   assert.equal(p.execute(Buffer.from(head as string, 'latin1')), ExecStatus.Ok);
   const e = r.events[0];
   assert.ok(e.t === 'req');
   assert.deepEqual(e.headers, ['host', 'example.com', 'x-bin', '\xff\xfe', 'x-empty', '']);
-  assert.equal(encodeRequestHead('OPTIONS', '*', []), 'OPTIONS * HTTP/1.1\r\n\r\n');
+  assert.equal(str(encodeRequestHead('OPTIONS', '*', [])), 'OPTIONS * HTTP/1.1\r\n\r\n');
 });
 
 test('CR, LF or NUL in a value or the path → null (rejected, like Envoy)', () => {
@@ -26,10 +29,10 @@ test('CR, LF or NUL in a value or the path → null (rejected, like Envoy)', () 
 });
 
 test('response head: reason from the status table, custom reason, unknown code', () => {
-  assert.equal(encodeResponseHead(200, undefined, ['content-length', '0']), 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
-  assert.equal(encodeResponseHead(503, undefined, []), 'HTTP/1.1 503 Service Unavailable\r\n\r\n');
-  assert.equal(encodeResponseHead(404, 'Nope', []), 'HTTP/1.1 404 Nope\r\n\r\n');
-  assert.equal(encodeResponseHead(599, undefined, []), 'HTTP/1.1 599 Unknown\r\n\r\n');
+  assert.equal(str(encodeResponseHead(200, undefined, ['content-length', '0'])), 'HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+  assert.equal(str(encodeResponseHead(503, undefined, [])), 'HTTP/1.1 503 Service Unavailable\r\n\r\n');
+  assert.equal(str(encodeResponseHead(404, 'Nope', [])), 'HTTP/1.1 404 Nope\r\n\r\n');
+  assert.equal(str(encodeResponseHead(599, undefined, [])), 'HTTP/1.1 599 Unknown\r\n\r\n');
   assert.equal(reasonPhrase(431), 'Request Header Fields Too Large');
 });
 
@@ -40,7 +43,7 @@ test('chunk framing', () => {
   assert.equal(CHUNK_END, '\r\n');
   assert.equal(LAST_CHUNK, '0\r\n\r\n');
   const { p, r } = make(ParserKind.Request);
-  const wire = encodeRequestHead('POST', '/', ['transfer-encoding', 'chunked']) + chunkHeader(3) + 'abc' + CHUNK_END + LAST_CHUNK;
+  const wire = str(encodeRequestHead('POST', '/', ['transfer-encoding', 'chunked'])) + chunkHeader(3) + 'abc' + CHUNK_END + LAST_CHUNK;
   assert.equal(p.execute(Buffer.from(wire, 'latin1')), ExecStatus.Ok);
   assert.deepEqual(r.events.map((e) => (e.t === 'body' ? e.data : e.t)), ['req', 'abc', 'done']);
 });
@@ -50,4 +53,21 @@ test("the reason-phrase table is Node's http.STATUS_CODES", () => {
   for (const [k, v] of Object.entries(STATUS_CODES)) node[Number(k)] = v as string;
   assert.deepEqual({ ...REASON_PHRASES }, node);
   assert.equal(reasonPhrase(299), 'Unknown');
+});
+
+test('request head: host first, extra headers after the rest; a CR/LF/NUL in host or extra → null', () => {
+  assert.equal(
+    str(encodeRequestHead('POST', '/p', ['a', '1'], 'up.example:8080', ['transfer-encoding', 'chunked'])),
+    'POST /p HTTP/1.1\r\nhost: up.example:8080\r\na: 1\r\ntransfer-encoding: chunked\r\n\r\n',
+  );
+  assert.equal(encodeRequestHead('GET', '/', [], 'evil\r\nx: y'), null);
+  assert.equal(encodeRequestHead('GET', '/', [], 'h', ['upgrade', 'websocket\n']), null);
+});
+
+test('response head with tail bytes: the head fills the front of the Buffer, the tail is left for the body', () => {
+  const body = Buffer.from('hello world!\n');
+  const buf = encodeResponseHead(200, undefined, ['content-length', '13'], body.length)!;
+  body.copy(buf, buf.length - body.length);
+  assert.equal(buf.toString('latin1'), 'HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\nhello world!\n');
+  assert.equal(str(encodeResponseHead(200, 'Fine \xe9', ['x', '\xff'])), 'HTTP/1.1 200 Fine \xe9\r\nx: \xff\r\n\r\n');
 });

@@ -58,7 +58,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   private timer: CoarseTimer | null = null;
   private timeoutMs = 0;
   private done = false;
-  private encodedHead = '';
+  /** The upstream request head (null: a header value could not be encoded). */
+  private encodedHead: Buffer | null = null;
   /** Set-Cookie values of cookies a hash policy generated (added to the response head). */
   private setCookies: string[] | null = null;
 
@@ -143,7 +144,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     this.requestEnded = endStream;
     this.timeoutMs = route.timeoutMs;
     this.buildUpstreamHead(head, route, host);
-    if (this.encodedHead === '') {
+    if (this.encodedHead === null) {
       cb.sendLocalReply(400, 'Bad Request', 'DPE');
       return FilterHeadersStatus.StopIteration;
     }
@@ -198,9 +199,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       extra = ['transfer-encoding', 'chunked'];
     }
     if (this.upgrade !== null) (extra ??= []).push('connection', 'upgrade', 'upgrade', this.upgrade);
-    const encoded = encodeRequestHead(head.method, path, headers, authority, extra);
     // null: a header value with CR/LF/NUL (only possible through a header mutation formatter).
-    this.encodedHead = encoded ?? '';
+    this.encodedHead = encodeRequestHead(head.method, path, headers, authority, extra);
   }
 
   private requestUpstream(fresh: boolean): void {
@@ -230,7 +230,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     info.upstreamLocalPort = conn.localPort;
     if (log.debugOn) log.debug(`${info.logPrefix()} pool ready: request sent on [C${conn.id}]`);
     conn.attach(this, this.head!.method === 'HEAD', this.upgrade !== null);
-    let ok = conn.write(this.encodedHead);
+    let ok = conn.write(this.encodedHead!);
     if (this.upgrade !== null) {
       // A request body (rare on upgrades, but legal) goes before the tunnel bytes.
       if (this.buffered !== null) {
