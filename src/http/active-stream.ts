@@ -7,13 +7,13 @@
  */
 // Imported: the global `Buffer` is an accessor (a getter call on every use on the hot path).
 import { Buffer } from 'node:buffer';
-import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type EncoderFilterCallbacks, type HttpFilter } from './filter';
 import { appendVia, getHeader, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
 import { localReplyHead } from './local-reply';
 import { StreamInfo } from './stream-info';
+import { newRequestId } from './request-id';
 import type { CompiledRoute } from '../router';
 import type { DownstreamConnection, TunnelSink } from './connection-manager';
 import { writeBacklogged } from '../common/write-backlog';
@@ -438,7 +438,7 @@ function mutateRequestHeaders(s: ActiveStream): void {
     const only = cfg.routeTable()?.internalOnlyHeaders;
     if (only !== undefined) for (let i = 0; i < only.length; i++) removeHeader(h, only[i]);
   }
-  if (cfg.generateRequestId && (!hasRequestId || (edge && !cfg.preserveExternalRequestId))) setHeader(h, 'x-request-id', randomUUID());
+  if (cfg.generateRequestId && (!hasRequestId || (edge && !cfg.preserveExternalRequestId))) setHeader(h, 'x-request-id', newRequestId());
   if (cfg.via) appendVia(h, cfg.via);
 }
 
