@@ -232,7 +232,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
     const head = localReplyHead(status, body, extraHeaders);
     const isHead = this.head.method === 'HEAD';
     this.encodeHeaders(head, body.length === 0 || isHead);
-    if (body.length > 0 && !isHead) this.encodeData(Buffer.from(body), true);
+    if (body.length > 0 && !isHead) this.encodeData(Buffer.from(body, 'latin1'), true);
   }
 
   encodeHeaders(head: ResponseHead, endStream: boolean): void {

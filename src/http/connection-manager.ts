@@ -61,6 +61,8 @@ export class DownstreamConnection implements Http1Handler {
   private resumeOnDrain = false;
   /** The current request's Upgrade (h2c) was dropped: llhttp will still stop at its end. */
   private droppedUpgrade = false;
+  /** eventNow() when the request head in progress began arriving (a read ended inside it); 0: none. */
+  private headStartedAt = 0;
   /** The last Host that passed validAuthority() on this connection. */
   private lastAuthority = '';
   /** After a successful upgrade, raw bytes go to the tunnel. */
@@ -165,7 +167,10 @@ export class DownstreamConnection implements Http1Handler {
     if (st === ExecStatus.Ok) {
       // A request head cut by the end of the read: its stream exists for Envoy from the first
       // byte, so stream_idle_timeout runs from here (a slow head is not re-armed by each piece).
-      if (this.stream === null && !this.parser.idle) this.armHeadTimeout();
+      if (this.stream === null && !this.parser.idle) {
+        if (this.headStartedAt === 0) this.headStartedAt = eventNow();
+        this.armHeadTimeout();
+      }
       return;
     }
     if (st === ExecStatus.Paused) {
@@ -228,6 +233,13 @@ export class DownstreamConnection implements Http1Handler {
    */
   private headlessStream(): ActiveStream {
     const stream = new ActiveStream(this, { method: '', path: '', authority: '', scheme: 'http', versionMinor: 1, headers: [] }, true);
+    const started = this.headStartedAt;
+    if (started !== 0) {
+      // The stream began with the head's first bytes (%START_TIME%, %DURATION%), not at the error.
+      this.headStartedAt = 0;
+      stream.streamInfo.startMono = started;
+      stream.streamInfo.startTimeMs = wallClockMs(started);
+    }
     this.stream = stream;
     stream.requestComplete = true;
     return stream;
@@ -272,6 +284,7 @@ export class DownstreamConnection implements Http1Handler {
 
   onRequestHead(method: string, url: string, versionMinor: number, headers: string[], keepAlive: boolean, upgrade: boolean): void {
     const cfg = this.config;
+    this.headStartedAt = 0;
     let path = url;
     let authority = '';
     // Absolute-form (RFC 9112 3.2.2): the URL's authority wins over Host.

@@ -39,7 +39,7 @@ export interface DecoderFilterCallbacks {
   /**
    * Answers the request from the proxy itself, skipping the remaining decoder filters.
    * @param status HTTP status
-   * @param body response body (text/plain)
+   * @param body response body (text/plain), as a latin1 string: one char per byte
    * @param responseFlag Envoy response flag recorded in the access log (`UH`, `NR`, ...)
    */
   sendLocalReply(status: number, body: string, responseFlag?: string, extraHeaders?: string[]): void;

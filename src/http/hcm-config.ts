@@ -10,6 +10,7 @@ import type { HttpConnectionManager } from '../config/model';
 import type { RouteConfigProviders } from './rds-providers';
 import { httpFilterRegistry } from '../filters/http';
 import { compileRouteTable, type RouteTable } from '../router';
+import { configHeaderValue } from '../router/headers';
 import { httpConnManagerStats, type HttpConnManagerStats } from '../stats/common-stats';
 import type { ActiveStream } from './active-stream';
 import type { HttpFilterFactoryCb, WorkerServices } from './filter';
@@ -110,7 +111,7 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
     statPrefix: hcm.stat_prefix,
     routeTable,
     filterFactories: Object.freeze(factories),
-    serverName: hcm.server_name ?? 'envoy',
+    serverName: configHeaderValue(hcm.server_name ?? 'envoy', `${ctx.path}.server_name`),
     serverHeaderTransformation: hcm.server_header_transformation ?? 'OVERWRITE',
     maxRequestHeadersBytes: (hcm.max_request_headers_kb ?? 60) * 1024,
     maxHeadersCount: hcm.common_http_protocol_options?.max_headers_count ?? 100,
@@ -122,7 +123,7 @@ export function compileHcm(hcm: HttpConnectionManager, ctx: HcmCompileContext): 
     generateRequestId: hcm.generate_request_id ?? true,
     preserveExternalRequestId: hcm.preserve_external_request_id ?? false,
     alwaysSetRequestIdInResponse: hcm.always_set_request_id_in_response ?? false,
-    via: hcm.via ?? '',
+    via: configHeaderValue(hcm.via ?? '', `${ctx.path}.via`),
     normalizePath: hcm.normalize_path ?? false,
     mergeSlashes: hcm.merge_slashes ?? false,
     streamIdleTimeoutMs: durationMs(hcm.stream_idle_timeout, 300_000),

@@ -5,10 +5,14 @@
  */
 import type { ResponseHead } from './headers';
 
-/** Builds the head of a local reply with a text/plain body (Envoy's default local reply format). */
+/**
+ * Builds the head of a local reply with a text/plain body (Envoy's default local reply format).
+ * @param body the body bytes as a latin1 string (one char per byte; a direct_response body is
+ *   passed as its bytes), so `content-length` is its length.
+ */
 export function localReplyHead(status: number, body: string, extraHeaders?: string[]): ResponseHead {
   const headers: string[] = [];
-  if (body.length > 0) headers.push('content-length', String(Buffer.byteLength(body)), 'content-type', 'text/plain');
+  if (body.length > 0) headers.push('content-length', String(body.length), 'content-type', 'text/plain');
   else headers.push('content-length', '0');
   if (extraHeaders) headers.push(...extraHeaders);
   return { status, headers };

@@ -15,7 +15,7 @@ import { hostname } from 'node:os';
 import { ConfigError } from '../common/errors';
 import { compileStrftime } from '../common/strftime';
 import type { HeaderValueOption } from '../config/model';
-import { asciiLower, getFirst, has, removeAll, stripHostPort } from './headers';
+import { asciiLower, configHeaderValue, getFirst, has, removeAll, stripHostPort } from './headers';
 import { joinPath } from './matchers';
 import type { HeaderContext, HeaderMutation } from './types';
 
@@ -46,9 +46,11 @@ const SIMPLE: Record<string, Op> = {
  * Splits a header value into literal parts and command operators. Supported: the operators in
  * `SIMPLE` above, `%START_TIME%` / `%START_TIME(fmt)%` (UTC; `%Y %m %d %H %M %S %s %z %E3S %E6S
  * %E9S %f`), `%REQ(name)%`, `%REQ(a?b)%`, `%REQ(x):N%`; `%%` is a literal `%`.
- * @throws ConfigError for an unterminated or unsupported operator.
+ * The text is checked and converted by configHeaderValue() first.
+ * @throws ConfigError for an unterminated or unsupported operator, or a CR, LF or NUL.
  */
-export function compileHeaderValue(value: string, path: string): Part[] {
+export function compileHeaderValue(text: string, path: string): Part[] {
+  const value = configHeaderValue(text, path); // UTF-8 bytes as latin1; CR/LF/NUL rejected
   const parts: Part[] = [];
   let lit = '';
   let i = 0;

@@ -3,6 +3,26 @@
  * with names already lowercased. Plain loops, no allocation unless a value must be joined.
  */
 
+import { Buffer } from 'node:buffer';
+import { ConfigError } from '../common/errors';
+
+const kForbidden = /[\r\n\0]/;
+const kNonAscii = /[^\x00-\x7f]/;
+
+/**
+ * A header value (or other text sent in a head: server_name, via, host_rewrite_literal) written in
+ * config, as the latin1 byte string attache's header arrays hold: the UTF-8 bytes of the text, as
+ * Envoy sends config strings.
+ * @throws ConfigError when it contains CR, LF or NUL (Envoy's HeaderValue.value rule,
+ *   `well_known_regex: HTTP_HEADER_VALUE`), which would split the head.
+ */
+export function configHeaderValue(value: string, path: string): string {
+  if (kForbidden.test(value)) {
+    throw new ConfigError(`invalid header value ${JSON.stringify(value)}: CR, LF and NUL are not allowed in a header value`, { path });
+  }
+  return kNonAscii.test(value) ? Buffer.from(value, 'utf8').toString('latin1') : value;
+}
+
 /** First value of `name` (lowercase), or `undefined`. */
 export function getFirst(headers: readonly string[], name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) {

@@ -9,7 +9,7 @@ import type { RE2JS } from 're2js';
 import { durationMs } from '../common/duration';
 import { ConfigError } from '../common/errors';
 import type { Route, RouteAction } from '../config/model';
-import { asciiLower, getFirst } from './headers';
+import { asciiLower, configHeaderValue, getFirst } from './headers';
 import type { LevelParsers } from './header-mutation';
 import { composeMutations } from './header-mutation';
 import { CompiledHeaderMatcher, CompiledQueryMatcher, compileRegex, joinPath, parseQuery } from './matchers';
@@ -179,7 +179,7 @@ export class RouteEntry implements CompiledRoute {
         this.rewriter = new PathRewriter(a.prefix_rewrite ?? null, rx, this.pathKind, matchedLen);
       }
       if (countSet(a, ['host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header']) > 1) throw new ConfigError('only one of host_rewrite_literal, auto_host_rewrite, host_rewrite_header may be set', { path: aPath });
-      if (a.host_rewrite_literal !== undefined) this.hostRewriteLiteral = a.host_rewrite_literal;
+      if (a.host_rewrite_literal !== undefined) this.hostRewriteLiteral = configHeaderValue(a.host_rewrite_literal, joinPath(aPath, 'host_rewrite_literal'));
       this.autoHostRewrite = a.auto_host_rewrite === true;
       if (a.host_rewrite_header !== undefined) this.hostRewriteHeader = asciiLower(a.host_rewrite_header);
       this.appendXForwardedHost = a.append_x_forwarded_host === true;

@@ -113,3 +113,28 @@ test('REQUEST_DURATION and UPSTREAM_LOCAL_ADDRESS print values for a proxied req
     await proxy.stop();
   }
 });
+
+test('a request head that never completes: the 408 is logged from the head\'s first bytes (DURATION ≈ stream_idle_timeout), not from the timeout', async () => {
+  const file = path.join(dir, 'head-timeout.log');
+  const yaml = v3Config({
+    clusters: { backend: [up.port] },
+    hcmExtra: `stream_idle_timeout: 0.6s\naccess_log:\n${fileLog(file, '{ text_format_source: { inline_string: "%RESPONSE_CODE% %RESPONSE_FLAGS% %DURATION%\\n" } }')}`,
+  });
+  const proxy = await startProxy(['-c', writeConfig(yaml, 'alfmt-head-timeout.yaml'), '--concurrency', '1']);
+  try {
+    const net = await import('node:net');
+    const sock = net.connect(proxy.port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    sock.write('GET / HTTP/1.1\r\nHo');
+    const closed = new Promise((r) => sock.once('close', r));
+    sock.on('data', () => {});
+    await closed;
+    const [line] = await lines(file, 1);
+    const [code, flags, duration] = line.split(' ');
+    assert.equal(code, '408');
+    assert.equal(flags, 'SI');
+    assert.ok(Number(duration) >= 500, `DURATION ${duration} ms counts from the first bytes of the head (timeout 600 ms)`);
+  } finally {
+    await proxy.stop();
+  }
+});

@@ -4,11 +4,12 @@
  * no intermediate strings to concatenate and flatten, and a response head can share its Buffer
  * with the body bytes that follow it.
  *
- * The only validation is the one that prevents request/response splitting: a header value (or
- * the request path) containing CR, LF or NUL makes the encoder return null, and the caller fails
- * the stream. Envoy rejects such values too (HeaderUtility / HeaderString validity checks refuse
- * CR, LF and NUL). Names are written as given: they come from llhttp (validated tokens) or from
- * config validated at load time.
+ * The only validation is the one that prevents request/response splitting: a header name or
+ * value, the method or the request path containing CR, LF or NUL, or a char above 0xFF (header
+ * strings are latin1 byte strings; a wider char's low byte could be CR or LF: config text is
+ * converted to UTF-8 bytes when compiled, see router/headers.ts configHeaderValue), makes the
+ * encoder return null, and the caller fails the stream. Envoy rejects such values too
+ * (HeaderUtility / HeaderString validity checks refuse CR, LF and NUL).
  */
 import { Buffer } from 'node:buffer';
 
@@ -65,17 +66,21 @@ function linesLength(headers: readonly string[]): number {
   return n;
 }
 
-/** Writes `s` (a token or fixed text) at `o` as latin1; returns the offset after it. */
+/** Writes `s` (fixed text of this module) at `o` as latin1; returns the offset after it. */
 function put(buf: Buffer, o: number, s: string): number {
   for (let k = 0; k < s.length; k++) buf[o++] = s.charCodeAt(k);
   return o;
 }
 
-/** As put(), for a value that may come from outside: -1 when it holds CR, LF or NUL (nothing usable is written). */
+/**
+ * As put(), for a name or value that may come from outside: -1 when it holds CR, LF or NUL, or a
+ * char above 0xFF (not a latin1 byte string: its low byte could be CR or LF), and nothing usable
+ * is written.
+ */
 function putValue(buf: Buffer, o: number, s: string): number {
   for (let k = 0; k < s.length; k++) {
     const c = s.charCodeAt(k);
-    if (c === 13 || c === 10 || c === 0) return -1;
+    if (c === 13 || c === 10 || c === 0 || c > 0xff) return -1;
     buf[o++] = c;
   }
   return o;
@@ -84,7 +89,8 @@ function putValue(buf: Buffer, o: number, s: string): number {
 /** Writes `name: value\r\n` lines at `o`; returns the offset after them, or -1 (see putValue). */
 function putLines(buf: Buffer, o: number, headers: readonly string[]): number {
   for (let i = 0; i + 1 < headers.length; i += 2) {
-    o = put(buf, o, headers[i]);
+    o = putValue(buf, o, headers[i]);
+    if (o < 0) return -1;
     buf[o++] = 58; // ':'
     buf[o++] = 32; // ' '
     o = putValue(buf, o, headers[i + 1]);
@@ -108,7 +114,8 @@ export function encodeRequestHead(method: string, path: string, headers: readonl
   if (host !== undefined) n += host.length + 8; // 'host: ' + '\r\n'
   if (extra !== undefined) n += linesLength(extra);
   const buf = Buffer.allocUnsafe(n);
-  let o = put(buf, 0, method);
+  let o = putValue(buf, 0, method);
+  if (o < 0) return null;
   buf[o++] = 32;
   o = putValue(buf, o, path);
   if (o < 0) return null;
@@ -141,7 +148,7 @@ export function encodeResponseHead(status: number, reason: string | undefined, h
   else {
     for (let k = 0; k < reason.length; k++) {
       const c = reason.charCodeAt(k);
-      if (c === 13 || c === 10 || c === 0) return null;
+      if (c === 13 || c === 10 || c === 0 || c > 0xff) return null;
     }
     line = `HTTP/1.1 ${status} ${reason}\r\n`;
   }

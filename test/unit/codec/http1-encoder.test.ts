@@ -71,3 +71,12 @@ test('response head with tail bytes: the head fills the front of the Buffer, the
   assert.equal(buf.toString('latin1'), 'HTTP/1.1 200 OK\r\ncontent-length: 13\r\n\r\nhello world!\n');
   assert.equal(str(encodeResponseHead(200, 'Fine \xe9', ['x', '\xff'])), 'HTTP/1.1 200 Fine \xe9\r\nx: \xff\r\n\r\n');
 });
+
+test('a char above 0xFF in a name, value, reason, method or path → null (its low byte could be CR or LF)', () => {
+  assert.equal(encodeRequestHead('GET', '/', ['a', 'ok\u010d\u010ax: y']), null);
+  assert.equal(encodeRequestHead('GET', '/', ['a\u010a', 'v']), null);
+  assert.equal(encodeRequestHead('GET', '/\u0100', []), null);
+  assert.equal(encodeRequestHead('G\u010aT', '/', []), null);
+  assert.equal(encodeResponseHead(200, undefined, ['x', 'euro\u20ac']), null);
+  assert.equal(encodeResponseHead(200, 'OK\u010d\u010a', []), null);
+});
