@@ -143,17 +143,18 @@ export function encodeRequestHead(method: string, path: string, headers: readonl
  * @returns the bytes (latin1), or null when `reason` or a header value contains CR, LF or NUL.
  */
 export function encodeResponseHead(status: number, reason: string | undefined, headers: readonly string[], tail = 0): Buffer | null {
-  let line: string;
-  if (reason === undefined) line = kStatusLines[status] ?? `HTTP/1.1 ${status} Unknown\r\n`;
-  else {
-    for (let k = 0; k < reason.length; k++) {
-      const c = reason.charCodeAt(k);
-      if (c === 13 || c === 10 || c === 0 || c > 0xff) return null;
-    }
-    line = `HTTP/1.1 ${status} ${reason}\r\n`;
-  }
+  const line = reason === undefined ? kStatusLines[status] ?? `HTTP/1.1 ${status} Unknown\r\n` : `HTTP/1.1 ${status} ${reason}\r\n`;
   const buf = Buffer.allocUnsafe(line.length + linesLength(headers) + 2 + tail);
-  let o = putLines(buf, put(buf, 0, line), headers);
+  let o: number;
+  if (reason === undefined) o = put(buf, 0, line);
+  else {
+    // A reason of our own callers' choosing: checked like a value (the status line's CRLF after it).
+    o = putValue(buf, 0, line.slice(0, -2));
+    if (o < 0) return null;
+    buf[o++] = 13;
+    buf[o++] = 10;
+  }
+  o = putLines(buf, o, headers);
   if (o < 0) return null;
   buf[o++] = 13;
   buf[o] = 10;
