@@ -12,15 +12,18 @@
  *   --warmup S         seconds of warm-up before each run (default 1)
  *   --rounds N         default 3
  *   --out DIR          default bench/results for a full run; bench/results/partial (not committed)
- *                      for --quick, --only and changed settings, so that a smoke or partial run
- *                      never overwrites the committed full-run results
+ *                      for --quick, --only, --base and changed settings, so that a smoke or partial
+ *                      run never overwrites the committed full-run results
+ *   --base REV         A/B: also run git revision REV of this repository as `attache-base` (built
+ *                      from git archive), interleaved with the others; e.g.
+ *                      `--base HEAD~3 --only attache-c1,attache-base,small --rounds 6`
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeStartPending, SETTLED_MS, type StartProbe } from './lib/attache-probes';
 import { sampleRss, treeCpuMicros } from './lib/procstat';
-import { allProxies, ROOT, snapshotAttache, workersFrom, type ProxyDef } from './lib/proxies';
+import { allProxies, baseProxy, buildBase, ROOT, snapshotAttache, workersFrom, type ProxyDef } from './lib/proxies';
 import { aggregate, writeReport, type BenchReport, type Sample, type ScenarioInfo } from './lib/report';
 import { ensureTools, gitInfo, machineInfo, pinSelf } from './lib/setup';
 import { removeTempDirs, startUpstream, type Running } from './lib/upstream';
@@ -56,7 +59,7 @@ function progress(msg: string): void {
   process.stderr.write(`[bench ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s] ${msg}\n`);
 }
 
-function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: number; warmupS: number; rounds: number; out: string } {
+function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: number; warmupS: number; rounds: number; out: string; base: string | undefined } {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -66,6 +69,7 @@ function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: 
       warmup: { type: 'string' },
       rounds: { type: 'string' },
       out: { type: 'string' },
+      base: { type: 'string' },
     },
   });
   const quick = values.quick === true;
@@ -76,19 +80,20 @@ function parseCli(argv: string[]): { quick: boolean; only: string[]; durationS: 
     warmupS: Number(values.warmup ?? (quick ? 0 : 1)),
     rounds: Number(values.rounds ?? (quick ? 1 : 3)),
     out: values.out ?? join(ROOT, 'bench', 'results', isFullRun(values) ? '' : 'partial'),
+    base: values.base,
   };
 }
 
 /** A full run: no flag that changes what runs or how (only --out may be given). */
 function isFullRun(v: Record<string, unknown>): boolean {
-  return v.quick !== true && v.only === undefined && v.duration === undefined && v.warmup === undefined && v.rounds === undefined;
+  return v.quick !== true && v.only === undefined && v.duration === undefined && v.warmup === undefined && v.rounds === undefined && v.base === undefined;
 }
 
 /** A user mistake on the command line: printed as one line, without a stack trace. */
 class UsageError extends Error {}
 
 /** Which proxies, scenarios and probes `--only` selects. */
-function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean; observability: boolean; xds: boolean } {
+function select(only: string[], extraProxies: ProxyDef[]): { proxies: ProxyDef[]; scenarios: Scenario[]; probes: boolean; observability: boolean; xds: boolean } {
   const observability = only.length === 0 || only.includes('observability');
   const xds = only.length === 0 || only.includes('xds');
   const extra = (n: string): boolean => n === 'observability' || n === 'xds';
@@ -96,7 +101,7 @@ function select(only: string[]): { proxies: ProxyDef[]; scenarios: Scenario[]; p
   // `--only probes` (with or without the extras): the probes alone, no side-by-side runs.
   if (only.length > 0 && only.every((n) => n === 'probes' || extra(n))) return { proxies: [], scenarios: [], probes: true, observability, xds };
   only = only.filter((n) => !extra(n));
-  const all = allProxies();
+  const all = allProxies(extraProxies);
   const scenarioNames = new Set(SCENARIOS.map((s) => s.name));
   const pSel = only.filter((n) => !scenarioNames.has(n) && n !== 'probes');
   const sSel = only.filter((n) => scenarioNames.has(n));
@@ -129,13 +134,18 @@ const workerNotes = new Map<string, string>();
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2));
-  const { proxies, scenarios, probes, observability, xds } = select(cli.only);
+  const extraProxies = cli.base !== undefined ? [baseProxy(cli.base)] : [];
+  const { proxies, scenarios, probes, observability, xds } = select(cli.only, extraProxies);
   ensureTools(ROOT, progress);
   const machine = machineInfo(); // before pinning: nproc reports the affinity mask
   Object.assign(machine, gitInfo(ROOT));
   pinSelf('0');
   const snap = snapshotAttache();
   progress(`attache runs from a copy of its build in ${snap} (${machine.commit})`);
+  if (cli.base !== undefined && proxies.some((p) => p.name === 'attache-base')) {
+    progress(`building --base ${cli.base} (git archive + tsc) ...`);
+    progress(`attache-base runs from ${buildBase(cli.base)}`);
+  }
   progress(`machine: ${Object.entries(machine).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   const upstream = await startUpstream('0');
   live.add(upstream);
@@ -323,7 +333,7 @@ async function main(): Promise<void> {
     scenarios: [...SCENARIOS],
     notes,
     samples,
-    rows: aggregate(samples, allProxies().map((p) => p.name)),
+    rows: aggregate(samples, allProxies(extraProxies).map((p) => p.name)),
     probes: probeResults,
     hashing,
     failures,

@@ -4,7 +4,7 @@
  * and 1,000-cluster configs), nginx, HAProxy, node-http-proxy and @fastify/http-proxy, and the
  * floor of any proxy on Node's `net` sockets (a blind byte forwarder).
  */
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { attacheBootstrap, type AttacheConfigOptions } from './attache-config';
@@ -23,14 +23,47 @@ let attacheRoot = ROOT;
  * repository's. @returns the snapshot directory.
  */
 export function snapshotAttache(): string {
-  const snap = tempDir('snapshot');
-  for (const d of ['dist/src', 'dist/workers', 'bin']) cpSync(join(ROOT, d), join(snap, d), { recursive: true });
-  cpSync(join(ROOT, 'package.json'), join(snap, 'package.json'));
+  attacheRoot = copyBuild(ROOT, 'snapshot');
+  return attacheRoot;
+}
+
+/** Copies a built tree (dist/src, dist/workers, bin, package.json, this repository's addon) to a temp dir. */
+function copyBuild(from: string, tag: string): string {
+  const snap = tempDir(tag);
+  for (const d of ['dist/src', 'dist/workers', 'bin']) cpSync(join(from, d), join(snap, d), { recursive: true });
+  cpSync(join(from, 'package.json'), join(snap, 'package.json'));
   const addon = join(ROOT, 'native', 'attache.linux-x64.node');
   if (existsSync(addon)) cpSync(addon, join(snap, 'native', 'attache.linux-x64.node'));
   symlinkSync(join(ROOT, 'node_modules'), join(snap, 'node_modules'), 'dir');
-  attacheRoot = snap;
   return snap;
+}
+
+/** Where the `--base` build runs from (null: no base). */
+let baseRoot: string | null = null;
+
+/**
+ * Builds git revision `rev` of this repository for an A/B run (`--base REV`): its files from
+ * `git archive`, compiled with this tree's TypeScript, run with this tree's node_modules and
+ * native addon. @returns the snapshot directory. @throws when git or tsc fails.
+ */
+export function buildBase(rev: string): string {
+  const src = tempDir('base-src');
+  execFileSync('sh', ['-c', `git -C "$1" archive "$2" | tar -x -C "$3"`, 'sh', ROOT, rev, src], { stdio: ['ignore', 'ignore', 'pipe'] });
+  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(src, 'tsconfig.json')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  baseRoot = copyBuild(src, 'base');
+  return baseRoot;
+}
+
+/** The `--base` build as a proxy: attache-c1's config and pinning, run from {@link buildBase}'s snapshot. */
+export function baseProxy(rev: string): ProxyDef {
+  return {
+    name: 'attache-base',
+    cpus: '1',
+    workers: 1,
+    note: `git revision ${rev} (--base), built from git archive and run like attache-c1 (this tree's node_modules and native addon).`,
+    start: (up) => startAnnouncing('1', process.execPath, attacheArgs({ upstreamPort: up }, 1, baseRoot ?? attacheRoot), 'stderr', ATTACHE_READY, 120_000),
+  };
 }
 
 /** One proxy configuration in the comparison. */
@@ -112,11 +145,11 @@ export function workersFrom(stderr: string): number | undefined {
 }
 
 /** Writes a bootstrap and returns the spawn arguments for `node bin/attache`. */
-export function attacheArgs(cfg: AttacheConfigOptions, concurrency: number): string[] {
+export function attacheArgs(cfg: AttacheConfigOptions, concurrency: number, root = attacheRoot): string[] {
   const dir = tempDir('attache');
   const path = join(dir, 'bootstrap.yaml');
   writeFileSync(path, attacheBootstrap(cfg));
-  return [join(attacheRoot, 'bin', 'attache'), '-c', path, '--concurrency', String(concurrency)];
+  return [join(root, 'bin', 'attache'), '-c', path, '--concurrency', String(concurrency)];
 }
 
 /** attache with `concurrency` workers and the given config size. */
@@ -221,8 +254,8 @@ function nodePeer(name: string, script: string): ProxyDef {
 /** Scenario names of the attache-only config-size runs. */
 export const CONFIG_SCENARIOS = ['small'];
 
-/** Every proxy in run order (the order is rotated per round). */
-export function allProxies(): ProxyDef[] {
+/** Every proxy in run order (the order is rotated per round); `extra` (the --base build) goes last. */
+export function allProxies(extra: ProxyDef[] = []): ProxyDef[] {
   return [
     { name: 'direct', cpus: '-', start: async () => null, note: 'no proxy: wrk straight to the upstream nginx (both on CPU 0), what the load generator and upstream do alone.' },
     attache('attache-c1', 1, '1'),
@@ -238,5 +271,6 @@ export function allProxies(): ProxyDef[] {
     },
     attache('attache-10k-routes', 1, '1', { routes: 10_000 }, CONFIG_SCENARIOS, '10,000 prefix routes, the matching one (prefix "/") last.'),
     attache('attache-1k-clusters', 1, '1', { clusters: 1_000 }, CONFIG_SCENARIOS, '1,000 STATIC clusters; the route targets the last.'),
+    ...extra,
   ];
 }
