@@ -13,7 +13,7 @@
  */
 import { ConfigError } from '../common/errors';
 import type { RedirectAction } from '../config/model';
-import { getFirst } from './headers';
+import { configHeaderValue, getFirst } from './headers';
 import { joinPath } from './matchers';
 import { PathKind, PathRewriter, RegexRewrite } from './rewrite';
 import type { RouteRequest } from './types';
@@ -56,15 +56,18 @@ export function compileRedirect(r: RedirectAction, path: string, kind: PathKind,
   if (status === undefined) throw new ConfigError(`unknown response_code ${JSON.stringify(r.response_code)}`, { path: joinPath(path, 'response_code') });
   const port = r.port_redirect ? Number(r.port_redirect) : 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('port_redirect must be a port number', { path: joinPath(path, 'port_redirect') });
-  const scheme = r.scheme_redirect ? r.scheme_redirect : r.https_redirect === true ? 'https' : null;
+  // Text that ends up in the location header: UTF-8 bytes, CR/LF/NUL refused (configHeaderValue).
+  const text = (v: string | undefined, field: string): string | null => (v ? configHeaderValue(v, joinPath(path, field)) : null);
+  const scheme = r.scheme_redirect ? text(r.scheme_redirect, 'scheme_redirect') : r.https_redirect === true ? 'https' : null;
   const rx = r.regex_rewrite !== undefined ? new RegexRewrite(r.regex_rewrite, joinPath(path, 'regex_rewrite')) : null;
-  const rewriter = r.prefix_rewrite !== undefined || rx !== null ? new PathRewriter(r.prefix_rewrite ?? null, rx, kind, matchedLen) : null;
+  const prefix = r.prefix_rewrite !== undefined ? configHeaderValue(r.prefix_rewrite, joinPath(path, 'prefix_rewrite')) : null;
+  const rewriter = prefix !== null || rx !== null ? new PathRewriter(prefix, rx, kind, matchedLen) : null;
   return {
     status,
     scheme,
-    host: r.host_redirect ? r.host_redirect : null,
+    host: text(r.host_redirect, 'host_redirect'),
     port: port ? `:${port}` : '',
-    path: r.path_redirect ? r.path_redirect : null,
+    path: text(r.path_redirect, 'path_redirect'),
     pathHasQuery: r.path_redirect ? r.path_redirect.includes('?') : false,
     stripQuery: r.strip_query === true,
     rewriter,

@@ -2,6 +2,8 @@
  * Text from config on the wire: header values, server_name, via and host_rewrite_literal go out
  * as the UTF-8 bytes of the text (as Envoy sends them), a direct_response body too, and a CR, LF
  * or NUL in a header value is a config error naming the field (Envoy's HTTP_HEADER_VALUE rule).
+ * Redirect fields (host_redirect, path_redirect, scheme_redirect, prefix_rewrite) become the
+ * location header: UTF-8 too.
  * A char whose low byte is CR or LF (U+010D, U+010A) must never split a head.
  */
 import { test, before, after } from 'node:test';
@@ -19,6 +21,8 @@ before(async () => {
   const routes = `
 - match: { prefix: "/utf" }
   direct_response: { status: 200, body: { inline_string: "${CAFE}" } }
+- match: { prefix: "/moved" }
+  redirect: { host_redirect: "h\u00f6st.example", path_redirect: "/caf\u00e9?q=\u20ac" }
 - match: { prefix: "/" }
   route: { cluster: u, host_rewrite_literal: "h\u00f6st.example" }
   request_headers_to_add: [{ header: { key: x-req-text, value: "${CAFE}" } }, { header: { key: x-req-trick, value: "${TRICK}" } }]
@@ -66,6 +70,12 @@ test('a direct_response body is sent as its UTF-8 bytes, with their count as con
   assert.equal(r.responses[0].status, 200);
   assert.deepEqual(r.responses[0].body, Buffer.from(CAFE, 'utf8'));
   assert.equal(r.responses[0].headers['content-length'], String(Buffer.byteLength(CAFE)));
+});
+
+test('redirect fields go into location as UTF-8', async () => {
+  const r = await rawRequest(proxy.port, 'GET /moved HTTP/1.1\r\nHost: a\r\n\r\n');
+  assert.equal(r.responses[0].status, 301);
+  assert.deepEqual(rawValue(r.responses[0].raw, 'location'), Buffer.from('http://h\u00f6st.example/caf\u00e9?q=\u20ac', 'utf8'));
 });
 
 for (const [label, value] of [['CR LF', 'a\\r\\nx-injected: 1'], ['NUL', 'a\\0b']]) {
