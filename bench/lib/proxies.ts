@@ -57,13 +57,8 @@ export function buildBase(rev: string): string {
 
 /** The `--base` build as a proxy: attache-c1's config and pinning, run from {@link buildBase}'s snapshot. */
 export function baseProxy(rev: string): ProxyDef {
-  return {
-    name: 'attache-base',
-    cpus: '1',
-    workers: 1,
-    note: `git revision ${rev} (--base), built from git archive and run like attache-c1 (this tree's node_modules and native addon).`,
-    start: (up) => startAnnouncing('1', process.execPath, attacheArgs({ upstreamPort: up }, 1, baseRoot ?? attacheRoot), 'stderr', ATTACHE_READY, 120_000),
-  };
+  const note = `git revision ${rev} (--base), built from git archive and run like attache-c1 (this tree's node_modules and native addon).`;
+  return attache('attache-base', 1, '1', {}, undefined, note, () => baseRoot ?? attacheRoot);
 }
 
 /** One proxy configuration in the comparison. */
@@ -152,15 +147,15 @@ export function attacheArgs(cfg: AttacheConfigOptions, concurrency: number, root
   return [join(root, 'bin', 'attache'), '-c', path, '--concurrency', String(concurrency)];
 }
 
-/** attache with `concurrency` workers and the given config size. */
-export function attache(name: string, concurrency: number, cpus: string, extra: Omit<AttacheConfigOptions, 'upstreamPort'> = {}, scenarios?: string[], note?: string): ProxyDef {
+/** attache with `concurrency` workers and the given config size, run from `root()` (default: the snapshot). */
+export function attache(name: string, concurrency: number, cpus: string, extra: Omit<AttacheConfigOptions, 'upstreamPort'> = {}, scenarios?: string[], note?: string, root = (): string => attacheRoot): ProxyDef {
   return {
     name,
     cpus,
     scenarios,
     note,
     workers: concurrency,
-    start: (up) => startAnnouncing(cpus, process.execPath, attacheArgs({ upstreamPort: up, ...extra }, concurrency), 'stderr', ATTACHE_READY, 120_000),
+    start: (up) => startAnnouncing(cpus, process.execPath, attacheArgs({ upstreamPort: up, ...extra }, concurrency, root()), 'stderr', ATTACHE_READY, 120_000),
   };
 }
 

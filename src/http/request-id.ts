@@ -11,6 +11,7 @@
  */
 import { Buffer } from 'node:buffer';
 import { randomFillSync } from 'node:crypto';
+import { latin1 } from '../codec/http1/header-names';
 
 const POOL_BYTES = 4096;
 const pool = Buffer.allocUnsafeSlow(POOL_BYTES);
@@ -22,10 +23,6 @@ const HEX = new Uint16Array(256);
 for (let i = 0; i < 256; i++) {
   const s = i.toString(16).padStart(2, '0');
   HEX[i] = s.charCodeAt(0) | (s.charCodeAt(1) << 8);
-}
-
-interface Latin1Buffer {
-  latin1Slice(start: number, end: number): string;
 }
 
 /** A new random UUID, `xxxxxxxx-xxxx-4xxx-[89ab]xxx-xxxxxxxxxxxx` (RFC 9562 version 4, variant 10). */
@@ -46,5 +43,5 @@ export function newRequestId(): string {
     out[o++] = h >> 8;
     if (i === 3 || i === 5 || i === 7 || i === 9) out[o++] = 45; // '-'
   }
-  return (out as unknown as Latin1Buffer).latin1Slice(0, 36);
+  return latin1(out, 0, 36);
 }

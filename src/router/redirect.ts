@@ -15,7 +15,7 @@ import { ConfigError } from '../common/errors';
 import type { RedirectAction } from '../config/model';
 import { configHeaderValue, getFirst } from './headers';
 import { joinPath } from './matchers';
-import { PathKind, PathRewriter, RegexRewrite } from './rewrite';
+import { compilePathRewriter, PathKind, type PathRewriter } from './rewrite';
 import type { RouteRequest } from './types';
 
 const CODES: Record<string, number> = {
@@ -59,9 +59,7 @@ export function compileRedirect(r: RedirectAction, path: string, kind: PathKind,
   // Text that ends up in the location header: UTF-8 bytes, CR/LF/NUL refused (configHeaderValue).
   const text = (v: string | undefined, field: string): string | null => (v ? configHeaderValue(v, joinPath(path, field)) : null);
   const scheme = r.scheme_redirect ? text(r.scheme_redirect, 'scheme_redirect') : r.https_redirect === true ? 'https' : null;
-  const rx = r.regex_rewrite !== undefined ? new RegexRewrite(r.regex_rewrite, joinPath(path, 'regex_rewrite')) : null;
-  const prefix = r.prefix_rewrite !== undefined ? configHeaderValue(r.prefix_rewrite, joinPath(path, 'prefix_rewrite')) : null;
-  const rewriter = prefix !== null || rx !== null ? new PathRewriter(prefix, rx, kind, matchedLen) : null;
+  const rewriter = compilePathRewriter(r.prefix_rewrite, r.regex_rewrite, path, kind, matchedLen);
   return {
     status,
     scheme,

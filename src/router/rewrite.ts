@@ -6,7 +6,7 @@
 import type { RE2JS } from 're2js';
 import { ConfigError } from '../common/errors';
 import type { RegexMatchAndSubstitute } from '../config/model';
-import { pathOnly } from './headers';
+import { configHeaderValue, pathOnly } from './headers';
 import { compileRegex, joinPath } from './matchers';
 
 /** How the route matched the path: decides how much of it prefix_rewrite replaces. */
@@ -76,6 +76,19 @@ export class RegexRewrite {
     if (pos < input.length) out += input.slice(pos);
     return out;
   }
+}
+
+/**
+ * The rewriter for an action's `prefix_rewrite` / `regex_rewrite` (RouteAction or
+ * RedirectAction at config path `path`), or null when neither is set. The prefix is config text
+ * sent in the request line or a location header: its UTF-8 bytes, CR/LF/NUL refused
+ * (configHeaderValue).
+ * @throws ConfigError for such a prefix, or an invalid regex or substitution.
+ */
+export function compilePathRewriter(prefix: string | undefined, regex: RegexMatchAndSubstitute | undefined, path: string, kind: PathKind, matchedLen: number): PathRewriter | null {
+  if (prefix === undefined && regex === undefined) return null;
+  const rx = regex !== undefined ? new RegexRewrite(regex, joinPath(path, 'regex_rewrite')) : null;
+  return new PathRewriter(prefix !== undefined ? configHeaderValue(prefix, joinPath(path, 'prefix_rewrite')) : null, rx, kind, matchedLen);
 }
 
 /** prefix_rewrite or regex_rewrite of one action, bound to how its route matched. */

@@ -14,7 +14,7 @@ import type { LevelParsers } from './header-mutation';
 import { composeMutations } from './header-mutation';
 import { CompiledHeaderMatcher, CompiledQueryMatcher, compileRegex, joinPath, parseQuery } from './matchers';
 import { buildRedirect, compileRedirect, type RedirectSpec } from './redirect';
-import { PathKind, PathRewriter, RegexRewrite } from './rewrite';
+import { compilePathRewriter, PathKind, type PathRewriter } from './rewrite';
 import type { CompiledRoute, HeaderMutation, RouteRequest } from './types';
 
 /** Per-request matching state, reused across routes of one lookup (lazy lowercasing/query parsing). */
@@ -174,10 +174,7 @@ export class RouteEntry implements CompiledRoute {
         this.weightedTotal = sum;
       }
       if (a.prefix_rewrite !== undefined && a.regex_rewrite !== undefined) throw new ConfigError('Cannot specify both prefix_rewrite and regex_rewrite', { path: aPath });
-      if (a.prefix_rewrite !== undefined || a.regex_rewrite !== undefined) {
-        const rx = a.regex_rewrite !== undefined ? new RegexRewrite(a.regex_rewrite, joinPath(aPath, 'regex_rewrite')) : null;
-        this.rewriter = new PathRewriter(a.prefix_rewrite !== undefined ? configHeaderValue(a.prefix_rewrite, joinPath(aPath, 'prefix_rewrite')) : null, rx, this.pathKind, matchedLen);
-      }
+      this.rewriter = compilePathRewriter(a.prefix_rewrite, a.regex_rewrite, aPath, this.pathKind, matchedLen);
       if (countSet(a, ['host_rewrite_literal', 'auto_host_rewrite', 'host_rewrite_header']) > 1) throw new ConfigError('only one of host_rewrite_literal, auto_host_rewrite, host_rewrite_header may be set', { path: aPath });
       if (a.host_rewrite_literal !== undefined) this.hostRewriteLiteral = configHeaderValue(a.host_rewrite_literal, joinPath(aPath, 'host_rewrite_literal'));
       this.autoHostRewrite = a.auto_host_rewrite === true;

@@ -86,18 +86,22 @@ function putValue(buf: Buffer, o: number, s: string): number {
   return o;
 }
 
+/** Writes one `name: value\r\n` line at `o`; returns the offset after it, or -1 (see putValue). */
+function putLine(buf: Buffer, o: number, name: string, value: string): number {
+  o = putValue(buf, o, name);
+  if (o < 0) return -1;
+  buf[o++] = 58; // ':'
+  buf[o++] = 32; // ' '
+  o = putValue(buf, o, value);
+  if (o < 0) return -1;
+  buf[o++] = 13;
+  buf[o++] = 10;
+  return o;
+}
+
 /** Writes `name: value\r\n` lines at `o`; returns the offset after them, or -1 (see putValue). */
 function putLines(buf: Buffer, o: number, headers: readonly string[]): number {
-  for (let i = 0; i + 1 < headers.length; i += 2) {
-    o = putValue(buf, o, headers[i]);
-    if (o < 0) return -1;
-    buf[o++] = 58; // ':'
-    buf[o++] = 32; // ' '
-    o = putValue(buf, o, headers[i + 1]);
-    if (o < 0) return -1;
-    buf[o++] = 13;
-    buf[o++] = 10;
-  }
+  for (let i = 0; i + 1 < headers.length && o >= 0; i += 2) o = putLine(buf, o, headers[i], headers[i + 1]);
   return o;
 }
 
@@ -120,14 +124,8 @@ export function encodeRequestHead(method: string, path: string, headers: readonl
   o = putValue(buf, o, path);
   if (o < 0) return null;
   o = put(buf, o, ' HTTP/1.1\r\n');
-  if (host !== undefined) {
-    o = put(buf, o, 'host: ');
-    o = putValue(buf, o, host);
-    if (o < 0) return null;
-    buf[o++] = 13;
-    buf[o++] = 10;
-  }
-  o = putLines(buf, o, headers);
+  if (host !== undefined) o = putLine(buf, o, 'host', host);
+  if (o >= 0) o = putLines(buf, o, headers);
   if (o >= 0 && extra !== undefined) o = putLines(buf, o, extra);
   if (o < 0) return null;
   buf[o++] = 13;
