@@ -16,7 +16,7 @@ import { StreamInfo } from './stream-info';
 import { newRequestId } from './request-id';
 import type { CompiledRoute } from '../router';
 import type { DownstreamConnection, TunnelSink } from './connection-manager';
-import { writeBacklogged } from '../common/write-backlog';
+import { writeBacklogged } from '../common/socket-writes';
 import { eventNow } from '../common/read-event';
 
 const EMPTY = Buffer.alloc(0);

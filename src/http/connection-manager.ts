@@ -15,7 +15,8 @@ import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
-import { writeAccepted, writeBacklogged } from '../common/write-backlog';
+import { writeBacklogged } from '../common/socket-writes';
+import { SocketWriter } from '../common/socket-writer';
 import { atReadEnd, eventNow, wallClockMs } from '../common/read-event';
 import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
@@ -73,14 +74,15 @@ export class DownstreamConnection implements Http1Handler {
   private readonly openedAt = performance.now();
   /** The peer closed or reset (downstream_cx_destroy_remote), rather than us. */
   private remoteClosed = false;
+  /** The socket's write side: every byte to the client goes through it (writes leave at the end of the poll phase). */
+  private readonly out: SocketWriter;
   /** Bytes written since the last countBytesWritten(). */
   private txBytes = 0;
 
   /** Writes to the downstream socket (strings as latin1: one byte per char) and counts the bytes. */
   private send(data: string | Buffer): boolean {
     this.txBytes += data.length;
-    const sock = this.socket;
-    return writeAccepted(sock, typeof data === 'string' ? sock.write(data, 'latin1') : sock.write(data));
+    return this.out.write(data);
   }
 
   /** Moves the bytes written so far into downstream_cx_tx_bytes_total (per response, and at close). */
@@ -96,6 +98,7 @@ export class DownstreamConnection implements Http1Handler {
   readonly localPort: number;
 
   constructor(readonly socket: Socket, readonly config: HcmConfig, private readonly onClosed: (c: DownstreamConnection) => void) {
+    this.out = new SocketWriter(socket);
     this.parser = new Http1Parser(ParserKind.Request, this, {
       maxHeaderBytes: config.maxRequestHeadersBytes,
       maxHeaderCount: config.maxHeadersCount,
@@ -201,7 +204,7 @@ export class DownstreamConnection implements Http1Handler {
       } else if (s === null) {
         // Upgrade refused and answered already: close.
         this.closeAfterResponse = true;
-        this.socket.end();
+        this.out.end();
       }
       return;
     }
@@ -254,7 +257,7 @@ export class DownstreamConnection implements Http1Handler {
     // flight is reset (flag DC) and the connection closed. (After our own FIN, the close is ours.)
     if (!this.socket.writableEnded) this.remoteClosed = true;
     this.closeAfterResponse = true;
-    if (this.stream === null || this.stream.responseComplete) this.socket.end();
+    if (this.stream === null || this.stream.responseComplete) this.out.end();
     else {
       this.stream.onDownstreamReset('downstream remote disconnect');
       this.destroy();
@@ -576,7 +579,7 @@ export class DownstreamConnection implements Http1Handler {
     this.flushHead();
     this.countBytesWritten();
     if (this.closeAfterResponse || this.closed) {
-      if (!this.closed) this.socket.end();
+      if (!this.closed) this.out.end();
     }
   }
 
@@ -616,12 +619,12 @@ export class DownstreamConnection implements Http1Handler {
   drain(): void {
     this.draining = true;
     this.closeAfterResponse = true;
-    if (this.stream === null && !this.closed) this.socket.end();
+    if (this.stream === null && !this.closed) this.out.end();
   }
 
   /** Closes the socket now (resets in-flight). */
   destroy(): void {
-    if (!this.closed) this.socket.destroy();
+    if (!this.closed) this.out.destroy();
   }
 
   /**
@@ -732,7 +735,7 @@ export class DownstreamConnection implements Http1Handler {
 
   /**
    * [held head] + body bytes (chunk-framed when `chunked`) in one write: small data is copied
-   * behind its head and framing in one Buffer; large data goes uncopied through one corked writev.
+   * behind its head and framing in one Buffer; large data goes uncopied in one gather write (writev).
    */
   private writeFramed(data: Buffer, chunked: boolean): boolean {
     const len = data.length;
@@ -755,18 +758,15 @@ export class DownstreamConnection implements Http1Handler {
       }
       return this.send(buf);
     }
-    const sock = this.socket;
+    // Large data: [head + chunk size] [data] [CRLF] in one gather write, the data not copied.
+    let first: Buffer | null = null;
     if (this.outHeaders !== null) {
-      const head = this.takeHead(0);
-      if (head === null || this.closed) return true;
-      sock.cork();
-      this.send(head);
-    } else sock.cork();
-    if (chunked) this.send(size);
-    this.send(data);
-    if (chunked) this.send(CHUNK_END);
-    sock.uncork();
-    return !writeBacklogged(sock); // send()'s answers under cork count the corked bytes as queued
+      if ((first = this.takeHead(size.length)) === null || this.closed) return true;
+      if (chunked) first.write(size, first.length - size.length, 'latin1');
+    } else if (chunked) first = Buffer.from(size, 'latin1');
+    const parts = first === null ? [data] : chunked ? [first, data, CRLF] : [first, data];
+    this.txBytes += (first === null ? 0 : first.length) + len + (chunked ? 2 : 0);
+    return this.out.writev(parts);
   }
 
   /** Ends a chunked body (with trailers, if any). */
@@ -788,6 +788,7 @@ export class DownstreamConnection implements Http1Handler {
 const COPY_LIMIT = 4096;
 
 const EMPTY = Buffer.alloc(0);
+const CRLF = Buffer.from(CHUNK_END, 'latin1');
 
 let dateSecond = 0;
 let dateValue = '';

@@ -11,7 +11,7 @@ import { UpstreamErrors, type AttacheError } from '../../common/errors';
 import { logger, nextConnectionId } from '../../common/logger';
 import { socketReads } from '../../common/socket-reads';
 import { clampTimeoutMs } from '../../common/timer-limit';
-import { writeAccepted } from '../../common/write-backlog';
+import { SocketWriter } from '../../common/socket-writer';
 import { eventNow } from '../../common/read-event';
 
 const log = logger('pool');
@@ -97,6 +97,8 @@ export class UpstreamConnection implements Http1Handler {
   private tunnel = false;
   private connectTimer: NodeJS.Timeout | null = null;
   private readonly connectStart = performance.now();
+  /** The socket's write side (writes leave at the end of the poll phase: common/socket-writer.ts). */
+  private readonly out: SocketWriter;
   /** Connection id in log lines (`[C8]`). */
   readonly id = nextConnectionId();
   /** Local address and port of the connection (%UPSTREAM_LOCAL_ADDRESS%), read once it connects. */
@@ -104,6 +106,7 @@ export class UpstreamConnection implements Http1Handler {
   localPort: number | undefined = undefined;
 
   constructor(readonly pool: Http1ConnPool, readonly socket: net.Socket) {
+    this.out = new SocketWriter(socket);
     this.parser = new Http1Parser(ParserKind.Response, this);
     if (log.debugOn) log.debug(`[C${this.id}] connecting to ${pool.address}:${pool.port}`);
     socket.setNoDelay(true);
@@ -141,8 +144,7 @@ export class UpstreamConnection implements Http1Handler {
   write(data: string | Buffer): boolean {
     if (this.state === State.Closed) return true;
     this.pool.cluster.stats.cxTxBytes(data.length); // latin1 strings: one byte per char
-    const sock = this.socket;
-    return writeAccepted(sock, typeof data === 'string' ? sock.write(data, 'latin1') : sock.write(data));
+    return this.out.write(data);
   }
 
   readDisable(disable: boolean): void {
@@ -200,7 +202,7 @@ export class UpstreamConnection implements Http1Handler {
   /** Closes the socket; the handler (if any) is told through onUpstreamReset. */
   private teardown(): void {
     if (this.state === State.Closed) return;
-    this.socket.destroy();
+    this.out.destroy();
     this.onClose();
   }
 
@@ -220,7 +222,7 @@ export class UpstreamConnection implements Http1Handler {
   private failConnect(err: AttacheError): void {
     if (this.state !== State.Connecting) return;
     this.state = State.Closed;
-    this.socket.destroy();
+    this.out.destroy();
     this.parser.destroy();
     this.pool.onConnectFailed(this, err);
   }

@@ -1,0 +1,145 @@
+/**
+ * A connection's write side, as Envoy's Network::ConnectionImpl has it: `write()` moves the bytes
+ * into the connection's write buffer and activates the socket's write event; the write syscall
+ * happens when the event loop gets to that event, after the callbacks running now
+ * (connection_impl.cc: `write_buffer_->move(data); ioHandle().activateFileEvents(Write)`, then
+ * `onWriteReady()`).
+ *
+ * Here the "write event" is the end of the event loop's poll phase (one `setImmediate` per loop
+ * iteration that wrote anything): every socket read handled in this iteration (each parses, routes
+ * and answers, often several per iteration under load) queues its writes, and they leave back to
+ * back afterwards. Measured on the bench machine (13-byte proxied requests, 64 connections): about
+ * 2 CPU-µs less per request than writing inside each read callback, most of it in the kernel: a
+ * burst of writes wakes the peer process (upstream or client) once, where writes spread across the
+ * iteration wake it, asleep again by then, once each (an inter-processor interrupt per wake-up).
+ * The latency a write gains is the rest of the iteration's callbacks, bounded by the work of one
+ * iteration.
+ *
+ * Order per socket is kept: writes queue in call order, and a write that cannot queue (more than
+ * {@link DEFER_LIMIT_BYTES} would wait) first writes what is queued. `end()` and `destroy()` write
+ * what is queued first, so a response queued just before `Connection: close` or a reset still goes
+ * out, as it did when writes were immediate.
+ */
+import type { Buffer } from 'node:buffer';
+import type { Socket } from 'node:net';
+import { socketWrite, socketWritev, writeBacklogged } from './socket-writes';
+
+/** The most bytes one socket queues for the end of the poll phase; larger writes go out at once. */
+export const DEFER_LIMIT_BYTES = 64 * 1024;
+
+type Queued = Buffer | string | Buffer[];
+
+// Writes queued in this loop iteration, in call order (writer, data) — parallel arrays.
+const qWriter: Array<SocketWriter | null> = [];
+const qData: Array<Queued | null> = [];
+let armed = false;
+
+/** One socket's writes (strings as latin1: one byte per char). One per connection. */
+export class SocketWriter {
+  /** Bytes queued and not yet written. */
+  private queuedBytes = 0;
+
+  constructor(readonly socket: Socket) {}
+
+  /**
+   * Queues `data` for the end of the poll phase (or writes at once, see the module doc).
+   * @returns false when the socket's output is over its high watermark: wait for `'drain'`
+   * (common/socket-writes.ts: writeBacklogged). A write error destroys the socket (`'error'`).
+   */
+  write(data: Buffer | string): boolean {
+    const n = data.length;
+    if (n === 0) return !writeBacklogged(this.socket);
+    if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
+      this.flush();
+      return socketWrite(this.socket, data);
+    }
+    this.enqueue(data, n);
+    return !writeBacklogged(this.socket);
+  }
+
+  /** As {@link write}, for pieces that leave in one gather write (writev). */
+  writev(chunks: Buffer[]): boolean {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
+      this.flush();
+      return socketWritev(this.socket, chunks);
+    }
+    this.enqueue(chunks, n);
+    return !writeBacklogged(this.socket);
+  }
+
+  /** Writes what is queued, then ends the socket's write side (FIN after the bytes). */
+  end(): void {
+    this.flush();
+    this.socket.end();
+  }
+
+  /** Writes what is queued (as an immediate write would have), then destroys the socket. */
+  destroy(): void {
+    this.flush();
+    this.socket.destroy();
+  }
+
+  /** Writes this socket's queued bytes now, in order. */
+  flush(): void {
+    if (this.queuedBytes === 0) return;
+    this.queuedBytes = 0;
+    for (let i = 0; i < qWriter.length; i++) {
+      if (qWriter[i] !== this) continue;
+      const d = qData[i]!;
+      qWriter[i] = null;
+      qData[i] = null;
+      send(this.socket, d);
+    }
+  }
+
+  private enqueue(data: Queued, n: number): void {
+    this.queuedBytes += n;
+    qWriter.push(this);
+    qData.push(data);
+    if (!armed) {
+      armed = true;
+      setImmediate(flushAll);
+    }
+  }
+
+  /** @internal flushAll() wrote this writer's entries. */
+  clearQueued(): void {
+    this.queuedBytes = 0;
+  }
+}
+
+function send(socket: Socket, d: Queued): void {
+  if (socket.destroyed) return; // reset meanwhile: nothing to write to (as a write after destroy)
+  if (Array.isArray(d)) socketWritev(socket, d);
+  else socketWrite(socket, d);
+}
+
+/** Writes every queued entry in order (the end of the poll phase: a setImmediate). */
+function flushAll(): void {
+  // Writes do not call back synchronously (errors and 'drain' arrive in later ticks), so nothing
+  // queues during this loop; entries flushed early by flush() are null.
+  for (let i = 0; i < qWriter.length; i++) {
+    const w = qWriter[i];
+    if (w === null) continue;
+    const d = qData[i]!;
+    qWriter[i] = null;
+    qData[i] = null;
+    w.clearQueued();
+    try {
+      send(w.socket, d);
+    } catch (err) {
+      // Like an exception in a callback of its own, but the other sockets' writes still leave.
+      w.socket.destroy();
+      process.nextTick(rethrow, err);
+    }
+  }
+  qWriter.length = 0;
+  qData.length = 0;
+  armed = false;
+}
+
+function rethrow(err: unknown): never {
+  throw err;
+}
