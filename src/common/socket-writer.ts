@@ -22,7 +22,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { socketWrite, socketWritev, writeBacklogged } from './socket-writes';
+import { socketWrite, socketWritev } from './socket-writes';
 
 /** The most bytes one socket queues for the end of the poll phase; larger writes go out at once. */
 export const DEFER_LIMIT_BYTES = 64 * 1024;
@@ -38,23 +38,30 @@ let armed = false;
 export class SocketWriter {
   /** Bytes queued and not yet written. */
   private queuedBytes = 0;
+  /** The last write left the socket over its high watermark; cleared by its `'drain'`. */
+  backedUp = false;
 
-  constructor(readonly socket: Socket) {}
+  constructor(readonly socket: Socket) {
+    socket.on('drain', () => {
+      this.backedUp = false;
+    });
+  }
 
   /**
    * Queues `data` for the end of the poll phase (or writes at once, see the module doc).
-   * @returns false when the socket's output is over its high watermark: wait for `'drain'`
-   * (common/socket-writes.ts: writeBacklogged). A write error destroys the socket (`'error'`).
+   * @returns false when the socket's output is over its high watermark (as of its last write
+   * to the kernel; common/socket-writes.ts): wait for `'drain'`. A write error destroys the
+   * socket (`'error'`).
    */
   write(data: Buffer | string): boolean {
     const n = data.length;
-    if (n === 0) return !writeBacklogged(this.socket);
+    if (n === 0) return !this.backedUp;
     if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
       this.flush();
-      return socketWrite(this.socket, data);
+      return (this.backedUp = !socketWrite(this.socket, data)) === false;
     }
     this.enqueue(data, n);
-    return !writeBacklogged(this.socket);
+    return !this.backedUp;
   }
 
   /** As {@link write}, for pieces that leave in one gather write (writev). */
@@ -63,10 +70,10 @@ export class SocketWriter {
     for (const c of chunks) n += c.length;
     if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
       this.flush();
-      return socketWritev(this.socket, chunks);
+      return (this.backedUp = !socketWritev(this.socket, chunks)) === false;
     }
     this.enqueue(chunks, n);
-    return !writeBacklogged(this.socket);
+    return !this.backedUp;
   }
 
   /** Writes what is queued, then ends the socket's write side (FIN after the bytes). */
@@ -90,7 +97,7 @@ export class SocketWriter {
       const d = qData[i]!;
       qWriter[i] = null;
       qData[i] = null;
-      send(this.socket, d);
+      send(this, d);
     }
   }
 
@@ -110,10 +117,10 @@ export class SocketWriter {
   }
 }
 
-function send(socket: Socket, d: Queued): void {
+function send(w: SocketWriter, d: Queued): void {
+  const socket = w.socket;
   if (socket.destroyed) return; // reset meanwhile: nothing to write to (as a write after destroy)
-  if (Array.isArray(d)) socketWritev(socket, d);
-  else socketWrite(socket, d);
+  w.backedUp = !(Array.isArray(d) ? socketWritev(socket, d) : socketWrite(socket, d));
 }
 
 /** Writes every queued entry in order (the end of the poll phase: a setImmediate). */
@@ -128,7 +135,7 @@ function flushAll(): void {
     qData[i] = null;
     w.clearQueued();
     try {
-      send(w.socket, d);
+      send(w, d);
     } catch (err) {
       // Like an exception in a callback of its own, but the other sockets' writes still leave.
       w.socket.destroy();

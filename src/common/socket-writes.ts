@@ -111,21 +111,40 @@ export function socketWritev(socket: Socket, chunks: Buffer[]): boolean {
   return afterDirectWrite(socket, h, req, h.writev(req, chunks, true), chunks);
 }
 
+/** The Writable's state (`socket._writableState`): read once instead of four getters per write. */
+interface WritableStateFields {
+  length: number;
+  corked: number;
+  ending: boolean;
+}
+
 /** The handle to write to directly, or null when the write must go through the Writable. */
 function directHandle(socket: Socket): StreamHandle | null {
   if (WriteWrap === undefined) return null;
   const h = handleOf(socket);
-  if (h === null || socket.writableLength !== 0 || socket.writableCorked !== 0 || socket.connecting || socket.writableEnded) return null;
-  return h;
+  if (h === null || socket.connecting) return null;
+  const ws = (socket as unknown as { _writableState: WritableStateFields })._writableState;
+  return ws.length === 0 && ws.corked === 0 && !ws.ending ? h : null;
 }
 
+/**
+ * A request object for the next write. A write the kernel takes whole leaves its request
+ * untouched on the native side (StreamBase::Write creates the native WriteWrap only for a write
+ * that goes on asynchronously), so that request serves the next write too; one that goes
+ * async stays with libuv until afterAsyncWrite.
+ */
+let spare: WriteReq | null = null;
+
 function newReq(h: StreamHandle, socket: Socket, bytes: number): WriteReq {
-  const req = new WriteWrap!();
+  let req = spare;
+  if (req === null) {
+    req = new WriteWrap!();
+    req.oncomplete = afterAsyncWrite;
+    req.async = false;
+    req.buffer = null;
+  } else spare = null;
   req.handle = h;
-  req.oncomplete = afterAsyncWrite;
-  req.async = false;
   req.bytes = bytes;
-  req.buffer = null;
   req.socket = socket;
   return req;
 }
@@ -135,7 +154,10 @@ function afterDirectWrite(socket: Socket, h: StreamHandle, req: WriteReq, err: n
     socket.destroy(writeError(err));
     return true;
   }
-  if (baseState![kAsync] === 0) return true;
+  if (baseState![kAsync] === 0) {
+    spare = req;
+    return true;
+  }
   req.async = true;
   if (typeof data !== 'string') req.buffer = data; // libuv writes the rest from these bytes later
   return h.writeQueueSize < socket.writableHighWaterMark;

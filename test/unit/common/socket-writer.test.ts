@@ -115,3 +115,36 @@ test('a socket reset before the queue is written is skipped; the others still ge
     b.close();
   }
 });
+
+test('a peer that reads nothing backs the writer up: writes answer false until the drain, and every byte arrives in order', async () => {
+  const { client, peer, close } = await socketPair();
+  try {
+    peer.pause();
+    const w = new SocketWriter(client);
+    const chunk = Buffer.alloc(32 * 1024);
+    let written = 0;
+    let accepted = true;
+    while (accepted && written < 256 * 1024 * 1024) {
+      for (let i = 0; i < chunk.length; i++) chunk[i] = (written + i) % 251;
+      accepted = w.write(Buffer.from(chunk));
+      written += chunk.length;
+      await new Promise((r) => setImmediate(r)); // let the queued write leave
+    }
+    assert.equal(accepted, false, 'a write was answered false before 256 MiB');
+    assert.equal(w.write('x'), false, 'and so is the next one, until the drain');
+    written += 1;
+    const drained = once(client, 'drain');
+    const all = readAll(peer);
+    peer.resume();
+    await drained;
+    assert.equal(w.write('y'), true, 'accepted again after the drain');
+    written += 1;
+    w.end();
+    const b = await all;
+    assert.equal(b.length, written);
+    for (let i = 0; i < written - 2; i++) if (b[i] !== i % 251) assert.fail(`byte ${i} is ${b[i]}, expected ${i % 251}`);
+    assert.equal(b.subarray(written - 2).toString(), 'xy');
+  } finally {
+    close();
+  }
+});
