@@ -16,7 +16,6 @@ import { StreamInfo } from './stream-info';
 import { newRequestId } from './request-id';
 import type { CompiledRoute } from '../router';
 import type { DownstreamConnection, TunnelSink } from './connection-manager';
-import { writeBacklogged } from '../common/socket-writes';
 import { eventNow } from '../common/read-event';
 
 const EMPTY = Buffer.alloc(0);
@@ -291,7 +290,7 @@ export class ActiveStream implements DecoderFilterCallbacks, EncoderFilterCallba
   }
 
   downstreamWritable(): boolean {
-    return !writeBacklogged(this.conn.socket);
+    return !this.conn.outputBackedUp();
   }
 
   setStreamIdleTimeout(ms: number): void {

@@ -15,7 +15,6 @@ import { Http1Parser, ParserKind, ExecStatus, type Http1Handler } from '../codec
 import { encodeResponseHead, chunkHeader, encodeLastChunk, CHUNK_END } from '../codec/http1/encoder';
 import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
-import { writeBacklogged } from '../common/socket-writes';
 import { SocketWriter } from '../common/socket-writer';
 import { atReadEnd, eventNow, wallClockMs } from '../common/read-event';
 import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
@@ -445,8 +444,11 @@ export class DownstreamConnection implements Http1Handler {
       else if (!s.headersOnly) s.decodeData(EMPTY, true);
     }
     if (s.responseComplete) {
+      // Answered already (a local reply from inside the parser's callbacks). The next pipelined
+      // request would be parsed in this same execute(): stop here if the client is not reading
+      // its responses (resumeParsing waits for the drain), as between proxied requests.
       this.finishStream(s);
-      return this.closeAfterResponse;
+      return this.closeAfterResponse || this.out.backedUp;
     }
     // An upgrade request: let llhttp stop with PAUSED_UPGRADE so the tunnel bytes are ours.
     if (s.upgradeType !== null) return false;
@@ -585,7 +587,7 @@ export class DownstreamConnection implements Http1Handler {
 
   private resumeParsing(): void {
     if (this.closed || this.closeAfterResponse || this.stream !== null) return;
-    if (writeBacklogged(this.socket)) {
+    if (this.out.backedUp) {
       // The client is not reading its responses: dispatch no more pipelined requests until it does
       // (Envoy stops reading a connection whose output buffer is over its limit).
       this.resumeOnDrain = true;
@@ -620,6 +622,11 @@ export class DownstreamConnection implements Http1Handler {
     this.draining = true;
     this.closeAfterResponse = true;
     if (this.stream === null && !this.closed) this.out.end();
+  }
+
+  /** The client is not reading: its socket's output is over the high watermark (until 'drain'). */
+  outputBackedUp(): boolean {
+    return this.out.backedUp;
   }
 
   /** Closes the socket now (resets in-flight). */
@@ -741,7 +748,7 @@ export class DownstreamConnection implements Http1Handler {
     const len = data.length;
     if (len === 0) {
       this.flushHead();
-      return !writeBacklogged(this.socket);
+      return !this.out.backedUp;
     }
     const size = chunked ? chunkHeader(len) : '';
     if (len <= COPY_LIMIT) {

@@ -73,6 +73,51 @@ test('a client that pipelines and never reads: dispatching stops at the write bu
   assert.ok(rss() - base < 64 * 1024 * 1024, 'RSS grew by more than 64 MiB');
 });
 
+test('a client that pipelines requests answered locally and never reads: attache stops reading, then answers every one', async () => {
+  const sock = net.connect(proxy.port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  sock.pause(); // reads nothing until the end
+  const one = 'GET /direct HTTP/1.1\r\nHost: x\r\n\r\n';
+  const block = Buffer.from(one.repeat(1000));
+  const limit = 16 * 1024 * 1024;
+  let sent = 0;
+  let stalled = false;
+  while (sent < limit) {
+    sent += block.length;
+    if (!sock.write(block)) {
+      // attache stopped reading if no drain comes for half a second
+      stalled = await new Promise<boolean>((res) => {
+        const t = setTimeout(() => res(true), 500);
+        sock.once('drain', () => {
+          clearTimeout(t);
+          res(false);
+        });
+      });
+      if (stalled) break;
+    }
+  }
+  assert.ok(stalled, `attache kept reading ${sent} bytes of requests whose answers the client never read`);
+  const requests = sent / one.length;
+  const expected = Buffer.byteLength('HTTP/1.1 200 OK\r\n') * requests;
+  let statusLines = 0;
+  let carry = '';
+  const done = new Promise<void>((res, rej) => {
+    sock.on('data', (d: Buffer) => {
+      const text = carry + d.toString('latin1');
+      const parts = text.split('HTTP/1.1 200 OK\r\n');
+      statusLines += parts.length - 1;
+      carry = parts[parts.length - 1].slice(-20);
+      if (statusLines >= requests) res();
+    });
+    sock.on('error', rej);
+    setTimeout(() => rej(new Error(`${statusLines} of ${requests} answers after 20 s`)), 20_000);
+  });
+  sock.resume();
+  await done;
+  sock.destroy();
+  assert.equal(statusLines, requests, `${expected} bytes of status lines expected`);
+});
+
 test('a client that closes with a request in flight and another queued is noticed: nothing stays open', async () => {
   const stall = await startUpstream('stall', () => {
     /* never answers */
