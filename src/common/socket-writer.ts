@@ -58,7 +58,8 @@ export class SocketWriter {
     if (n === 0) return !this.backedUp;
     if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
       this.flush();
-      return (this.backedUp = !socketWrite(this.socket, data)) === false;
+      this.backedUp = !socketWrite(this.socket, data);
+      return !this.backedUp;
     }
     this.enqueue(data, n);
     return !this.backedUp;
@@ -70,7 +71,8 @@ export class SocketWriter {
     for (const c of chunks) n += c.length;
     if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
       this.flush();
-      return (this.backedUp = !socketWritev(this.socket, chunks)) === false;
+      this.backedUp = !socketWritev(this.socket, chunks);
+      return !this.backedUp;
     }
     this.enqueue(chunks, n);
     return !this.backedUp;
