@@ -18,8 +18,11 @@ const perf = performance;
 
 let inEvent = false;
 let eventMono = 0;
+// Work queued for the end of the event: entries [0, endCount) (reused slots, no length resets:
+// setting an array's length is a runtime call).
 const endFns: Array<(arg: unknown) => void> = [];
 const endArgs: unknown[] = [];
+let endCount = 0;
 
 /**
  * `performance.now()` (ms, monotonic, fractional) as of the start of the read event being
@@ -35,8 +38,8 @@ export function atReadEnd<T>(fn: (arg: T) => void, arg: T): void {
     process.nextTick(fn, arg);
     return;
   }
-  endFns.push(fn as (arg: unknown) => void);
-  endArgs.push(arg);
+  endFns[endCount] = fn as (arg: unknown) => void;
+  endArgs[endCount++] = arg;
 }
 
 /**
@@ -55,13 +58,13 @@ export function inReadEvent(deliver: (chunk: Buffer) => void, chunk: Buffer): vo
     deliver(chunk);
   } finally {
     inEvent = false;
-    if (endFns.length !== 0) runEnd();
+    if (endCount !== 0) runEnd();
   }
 }
 
 function runEnd(): void {
   // A callback may queue more (outside the event now, they go to nextTick).
-  for (let i = 0; i < endFns.length; i++) {
+  for (let i = 0; i < endCount; i++) {
     const fn = endFns[i];
     const arg = endArgs[i];
     endFns[i] = noop;
@@ -73,8 +76,7 @@ function runEnd(): void {
       process.nextTick(rethrow, err);
     }
   }
-  endFns.length = 0;
-  endArgs.length = 0;
+  endCount = 0;
 }
 
 function noop(): void {}

@@ -29,9 +29,11 @@ export const DEFER_LIMIT_BYTES = 64 * 1024;
 
 type Queued = Buffer | string | Buffer[];
 
-// Writes queued in this loop iteration, in call order (writer, data) — parallel arrays.
+// Writes queued in this loop iteration, in call order (writer, data): parallel arrays, entries
+// [0, qCount); slots are reused (no length resets: setting an array's length is a runtime call).
 const qWriter: Array<SocketWriter | null> = [];
 const qData: Array<Queued | null> = [];
+let qCount = 0;
 let armed = false;
 
 /** One socket's writes (strings as latin1: one byte per char). One per connection. */
@@ -94,7 +96,7 @@ export class SocketWriter {
   flush(): void {
     if (this.queuedBytes === 0) return;
     this.queuedBytes = 0;
-    for (let i = 0; i < qWriter.length; i++) {
+    for (let i = 0; i < qCount; i++) {
       if (qWriter[i] !== this) continue;
       const d = qData[i]!;
       qWriter[i] = null;
@@ -105,8 +107,8 @@ export class SocketWriter {
 
   private enqueue(data: Queued, n: number): void {
     this.queuedBytes += n;
-    qWriter.push(this);
-    qData.push(data);
+    qWriter[qCount] = this;
+    qData[qCount++] = data;
     if (!armed) {
       armed = true;
       setImmediate(flushAll);
@@ -129,7 +131,7 @@ function send(w: SocketWriter, d: Queued): void {
 function flushAll(): void {
   // Writes do not call back synchronously (errors and 'drain' arrive in later ticks), so nothing
   // queues during this loop; entries flushed early by flush() are null.
-  for (let i = 0; i < qWriter.length; i++) {
+  for (let i = 0; i < qCount; i++) {
     const w = qWriter[i];
     if (w === null) continue;
     const d = qData[i]!;
@@ -144,8 +146,7 @@ function flushAll(): void {
       process.nextTick(rethrow, err);
     }
   }
-  qWriter.length = 0;
-  qData.length = 0;
+  qCount = 0;
   armed = false;
 }
 
