@@ -49,8 +49,8 @@ export class DownstreamConnection implements Http1Handler {
   /**
    * A response head not yet written (its status and final headers, encoded when it leaves): it
    * leaves with the first body bytes of this read event in one Buffer and one write (one syscall,
-   * no Writable cork/writev machinery), or alone at the end of the event (common/read-event.ts;
-   * the end of the tick outside one).
+   * no gather write), or alone at the end of the event (common/read-event.ts; the end of the tick
+   * outside one). Either way the write is queued by the SocketWriter for the end of the poll phase.
    */
   private outHeaders: string[] | null = null;
   private outStatus = 0;
