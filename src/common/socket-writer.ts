@@ -56,28 +56,14 @@ export class SocketWriter {
    * socket (`'error'`).
    */
   write(data: Buffer | string): boolean {
-    const n = data.length;
-    if (n === 0) return !this.backedUp;
-    if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
-      this.flush();
-      this.backedUp = !socketWrite(this.socket, data);
-      return !this.backedUp;
-    }
-    this.enqueue(data, n);
-    return !this.backedUp;
+    return this.put(data, data.length);
   }
 
   /** As {@link write}, for pieces that leave in one gather write (writev). */
   writev(chunks: Buffer[]): boolean {
     let n = 0;
     for (const c of chunks) n += c.length;
-    if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
-      this.flush();
-      this.backedUp = !socketWritev(this.socket, chunks);
-      return !this.backedUp;
-    }
-    this.enqueue(chunks, n);
-    return !this.backedUp;
+    return this.put(chunks, n);
   }
 
   /** Writes what is queued, then ends the socket's write side (FIN after the bytes). */
@@ -103,6 +89,16 @@ export class SocketWriter {
       qData[i] = null;
       send(this, d);
     }
+  }
+
+  /** Queues `data` (`n` bytes), or writes it now after what is queued when it would exceed the limit. */
+  private put(data: Queued, n: number): boolean {
+    if (n === 0) return !this.backedUp;
+    if (this.queuedBytes + n > DEFER_LIMIT_BYTES) {
+      this.flush();
+      send(this, data);
+    } else this.enqueue(data, n);
+    return !this.backedUp;
   }
 
   private enqueue(data: Queued, n: number): void {
