@@ -10,7 +10,7 @@ import { Buffer } from 'node:buffer';
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { FilterDataStatus, FilterHeadersStatus, type DecoderFilterCallbacks, type EncoderFilterCallbacks, type HttpFilter } from './filter';
-import { appendVia, getHeader, setHeader, removeHeader, type RequestHead, type ResponseHead } from './headers';
+import { appendVia, getHeader, setHeader, removeHeader, truncate, type RequestHead, type ResponseHead } from './headers';
 import { localReplyHead } from './local-reply';
 import { StreamInfo } from './stream-info';
 import { newRequestId } from './request-id';
@@ -402,7 +402,7 @@ function mutateRequestHeaders(s: ActiveStream): void {
     }
     w += 2;
   }
-  h.length = w;
+  truncate(h, w);
   const info = s.streamInfo;
   let trusted = false;
   let client: string | undefined;
@@ -463,7 +463,7 @@ function removeControlHeaders(h: string[], edge: boolean): void {
     }
     w += 2;
   }
-  h.length = w;
+  truncate(h, w);
 }
 
 function isLoopback(a: string): boolean {

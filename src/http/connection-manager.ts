@@ -17,7 +17,7 @@ import { logger, nextConnectionId } from '../common/logger';
 import { CoarseTimer, coarseNow } from '../common/timer-wheel';
 import { SocketWriter } from '../common/socket-writer';
 import { atReadEnd, eventNow, wallClockMs } from '../common/read-event';
-import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, type RequestHead } from './headers';
+import { appendVia, hasToken, HOP_BY_HOP_RESPONSE, truncate, type RequestHead } from './headers';
 import { codecErrorReply } from './local-reply';
 import { ActiveStream } from './active-stream';
 import type { HcmConfig } from './hcm-config';
@@ -348,7 +348,7 @@ export class DownstreamConnection implements Http1Handler {
       }
       w += 2;
     }
-    headers.length = w;
+    truncate(headers, w);
     const head: RequestHead = { method, path, authority, scheme: 'http', versionMinor, headers };
     const hasBody = transferEncoding !== undefined || (contentLength !== undefined && contentLength !== '0');
     const stream = new ActiveStream(this, head, !hasBody);
@@ -660,7 +660,7 @@ export class DownstreamConnection implements Http1Handler {
       }
       w += 2;
     }
-    headers.length = w;
+    truncate(headers, w);
     if (overwriteServer || (cfg.serverHeaderTransformation === 'APPEND_IF_ABSENT' && !hasServer)) headers.push('server', cfg.serverName);
     // Every response, local replies included, carries the proxy's `date` (Envoy's
     // DateProvider::setDateHeader replaces the upstream's).

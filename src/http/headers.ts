@@ -24,6 +24,15 @@ export interface ResponseHead {
   headers: string[];
 }
 
+/**
+ * Shortens `headers` to `n` entries (n <= length). Pops instead of assigning `length`: in
+ * optimised code an assignment to an array's length is a runtime call (~40 ns), a pop is inline;
+ * heads are compacted this way on every request and response.
+ */
+export function truncate(headers: string[], n: number): void {
+  while (headers.length > n) headers.pop();
+}
+
 /** First value of `name` (lowercase) or undefined. */
 export function getHeader(headers: readonly string[], name: string): string | undefined {
   for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
@@ -54,7 +63,7 @@ export function removeHeader(headers: string[], name: string): number {
     }
     w += 2;
   }
-  headers.length = w;
+  truncate(headers, w);
   return removed;
 }
 

@@ -5,6 +5,7 @@
 
 import { Buffer } from 'node:buffer';
 import { ConfigError } from '../common/errors';
+import { truncate } from '../http/headers';
 
 const kForbidden = /[\r\n\0]/;
 const kNonAscii = /[^\x00-\x7f]/;
@@ -64,7 +65,7 @@ export function removeAll(headers: string[], name: string): void {
       w += 2;
     }
   }
-  if (w !== n) headers.length = w;
+  truncate(headers, w);
 }
 
 /** ASCII-only lowercasing (Envoy's `absl::AsciiStrToLower`): never changes the length. */

@@ -226,6 +226,8 @@ export class Http1Parser {
   private inMessage = false;
   /** Content-Length body bytes llhttp has yet to consume (0: none, unknown, or not a CL body). */
   private bodyLeft = 0;
+  /** The last Host value made (see hostValue()). */
+  private lastHost = '';
 
   // per-connection state
   private state: 0 | 1 | 2 | 3 = 0; // 0 running, 1 paused, 2 upgraded, 3 failed
@@ -483,9 +485,8 @@ export class Http1Parser {
       const a = off - lo;
       const m = h.length;
       if (kind === K_VALUE) {
-        const v = big.substring(a, a + len);
-        if ((m & 1) === 1) h.push(v);
-        else h[m - 1] += v;
+        if ((m & 1) === 1) h.push(h[m - 1] === 'host' ? this.hostValue(chunk, off, len) : big.substring(a, a + len));
+        else h[m - 1] += big.substring(a, a + len);
       } else if (kind === K_FIELD) {
         let name = wellKnownName(chunk, off, len);
         if (name === undefined) {
@@ -506,6 +507,22 @@ export class Http1Parser {
         this.reason = this.reason.length === 0 ? r : this.reason + r;
       }
     }
+  }
+
+  /**
+   * The Host value at `off` (`len` bytes): the previous request's string when the bytes are the
+   * same (a keep-alive client repeats its Host), so the connection manager's check against the
+   * last authority is a pointer compare and no string is made. Kept flat (latin1Slice), so the
+   * byte compare reads it directly.
+   */
+  private hostValue(chunk: Buffer, off: number, len: number): string {
+    const last = this.lastHost;
+    if (last.length === len) {
+      let i = 0;
+      while (i < len && chunk[off + i] === last.charCodeAt(i)) i++;
+      if (i === len) return last;
+    }
+    return (this.lastHost = latin1(chunk, off, off + len));
   }
 
   /** @internal */

@@ -367,3 +367,26 @@ test('destroy() or reset() from inside a handler stops parsing safely', () => {
   assert.equal(p.execute(b('GET /3 HTTP/1.1\r\n\r\n')), ExecStatus.Ok);
   assert.deepEqual(urls, ['/1', '/3']);
 });
+
+test('Host on a keep-alive connection: a repeated Host is the same string, a changed one (same length, split, padded) is the new value', () => {
+  const { p, r } = make(ParserKind.Request);
+  const hosts: string[] = [];
+  const send = (text: string): void => {
+    assert.equal(feed(p, [b(text)]).status, ExecStatus.Ok);
+    const e = r.events.filter((x) => x.t === 'req').pop();
+    assert.ok(e !== undefined && e.t === 'req');
+    hosts.push(e.headers[e.headers.indexOf('host') + 1]);
+  };
+  send('GET / HTTP/1.1\r\nHost: svc-a.local:8080\r\n\r\n');
+  send('GET / HTTP/1.1\r\nHost: svc-a.local:8080\r\n\r\n');
+  send('GET / HTTP/1.1\r\nHost: svc-b.local:8080\r\n\r\n'); // same length, one byte differs
+  send('GET / HTTP/1.1\r\nHost: svc-b.local:8080  \r\n\r\n'); // trailing OWS trimmed
+  assert.deepEqual(hosts, ['svc-a.local:8080', 'svc-a.local:8080', 'svc-b.local:8080', 'svc-b.local:8080']);
+  // a Host cut by a chunk boundary is joined, whatever the cached value
+  const text = 'GET / HTTP/1.1\r\nHost: svc-a.local:8080\r\n\r\n';
+  const cut = text.indexOf('a.local');
+  assert.equal(feed(p, [b(text.slice(0, cut)), b(text.slice(cut))]).status, ExecStatus.Ok);
+  const last = r.events.filter((x) => x.t === 'req').pop();
+  assert.ok(last !== undefined && last.t === 'req');
+  assert.deepEqual(last.headers, ['host', 'svc-a.local:8080']);
+});
