@@ -1,7 +1,7 @@
 /**
  * Observability costs (issue 4), run by `npm run bench -- --only observability`:
  *  1. Admin latency under saturation: attache --concurrency 2 (CPUs 0,1) driven by wrk (64
- *     connections) while this process asks the admin, one request at a time, 10 ms apart, for at least 10 s, for
+ *     connections) while this process asks the admin, one request at a time, 10 ms apart, for at least 6 s, for
  *     `/ready` (main thread only), `/stats?format=json` (a histogram round trip to every worker)
  *     and `/stats/prometheus`; p50/p99/max per endpoint. Target: p99 < 50 ms.
  *  2. Access-log cost: the same attache --concurrency 1 config with and without a file access log
@@ -194,7 +194,7 @@ async function accessLogCost(upstreamPort: number, durationS: number, warmupS: n
 
 /** Runs both measurements and writes `<out>/observability.{json,md}`. @returns the note lines for the main report. */
 export async function runObservabilityBench(upstreamPort: number, o: { durationS: number; warmupS: number; rounds: number; out: string; log: (s: string) => void }): Promise<string[]> {
-  const adm = await adminUnderLoad(upstreamPort, Math.max(10, o.durationS), o.log);
+  const adm = await adminUnderLoad(upstreamPort, Math.max(6, o.durationS), o.log);
   const al = await accessLogCost(upstreamPort, o.durationS, o.warmupS, o.rounds, o.log);
   const res: ObservabilityResult = { wrkRpsDuringAdminProbe: adm.rps, admin: adm.admin, accessLog: al };
   const worst = Math.max(...adm.admin.map((x) => x.p99));
