@@ -42,6 +42,8 @@ export class ClusterStats {
   readonly upstream_cx_destroy_local_with_active_rq: Counter;
   readonly upstream_cx_destroy_remote_with_active_rq: Counter;
   readonly upstream_cx_protocol_error: Counter;
+  /** Connections the upstream said it would close (`Connection: close`, HTTP/1.0 without keep-alive). */
+  readonly upstream_cx_close_notify: Counter;
   readonly upstream_rq_tx_reset: Counter;
   readonly upstream_rq_pending_failure_eject: Counter;
   /** Picks made in panic mode (healthy share below healthy_panic_threshold). */
@@ -92,6 +94,7 @@ export class ClusterStats {
     this.upstream_cx_destroy_local_with_active_rq = c('upstream_cx_destroy_local_with_active_rq');
     this.upstream_cx_destroy_remote_with_active_rq = c('upstream_cx_destroy_remote_with_active_rq');
     this.upstream_cx_protocol_error = c('upstream_cx_protocol_error');
+    this.upstream_cx_close_notify = c('upstream_cx_close_notify');
     this.upstream_rq_tx_reset = c('upstream_rq_tx_reset');
     this.upstream_rq_pending_failure_eject = c('upstream_rq_pending_failure_eject');
     this.lb_healthy_panic = c('lb_healthy_panic');

@@ -10,8 +10,33 @@ import * as net from 'node:net';
 import { once } from 'node:events';
 import { httpGet, rawRequest, startProxy, v3Config, writeConfig, type Proxy } from './harness';
 
+/** Where the request at the start of `buf` ends, and what of it `onRequest` gets; null: incomplete. */
+type RequestReader = (buf: string) => { end: number; req: string } | null;
+
+/** Reads heads only: the request is its head without the blank line. */
+const headOnly: RequestReader = (buf) => {
+  const end = buf.indexOf('\r\n\r\n');
+  return end === -1 ? null : { end: end + 4, req: buf.slice(0, end) };
+};
+
+/**
+ * Reads whole requests, chunked bodies included (for `transfer-encoding: chunked`, up to the last
+ * chunk and trailers): the request is everything received for it.
+ */
+const withChunkedBody: RequestReader = (buf) => {
+  const head = buf.indexOf('\r\n\r\n');
+  if (head === -1) return null;
+  let end = head + 4;
+  if (/\r\ntransfer-encoding: chunked\r\n/i.test(buf.slice(0, head + 2))) {
+    const last = /(?:^|\r\n)0\r\n((?:[^\r\n]+\r\n)*)\r\n/.exec(buf.slice(head + 4));
+    if (last === null) return null;
+    end = head + 4 + last.index + last[0].length;
+  }
+  return { end, req: buf.slice(0, end) };
+};
+
 /** A raw HTTP/1.1 upstream whose per-connection behaviour the test scripts. */
-async function rawUpstream(onRequest: (sock: net.Socket, req: string, connIndex: number, reqIndex: number) => void) {
+async function rawUpstream(onRequest: (sock: net.Socket, req: string, connIndex: number, reqIndex: number) => void, read: RequestReader = headOnly) {
   let conns = 0;
   const sockets: net.Socket[] = [];
   const server = net.createServer((sock) => {
@@ -21,11 +46,10 @@ async function rawUpstream(onRequest: (sock: net.Socket, req: string, connIndex:
     let n = 0;
     sock.on('data', (d: Buffer) => {
       buf += d.toString('latin1');
-      let end: number;
-      while ((end = buf.indexOf('\r\n\r\n')) !== -1) {
-        const req = buf.slice(0, end);
-        buf = buf.slice(end + 4);
-        onRequest(sock, req, idx, n++);
+      let r: { end: number; req: string } | null;
+      while ((r = read(buf)) !== null) {
+        buf = buf.slice(r.end);
+        onRequest(sock, r.req, idx, n++);
       }
     });
     sock.on('error', () => {});
@@ -264,3 +288,95 @@ for (const [name, resp] of [
     assert.equal(r.status, 502);
   });
 }
+
+test('stale keep-alive race with a chunked request without body bytes: the retried copy ends with its last chunk and trailers', async () => {
+  const seen: string[] = [];
+  const up = await rawUpstream((sock, req, _c, n) => {
+    if (n === 0 && req.startsWith('GET /warm')) {
+      sock.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+      return;
+    }
+    if (n > 0) {
+      sock.destroy(); // the keep-alive connection closes as attache reuses it
+      return;
+    }
+    seen.push(req);
+    sock.write('HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\ndeleted');
+  }, withChunkedBody);
+  ups.push(up);
+  const p = await startProxy(['-c', writeConfig(v3Config({
+    clusters: { up: [up.port] },
+    hcmExtra: 'http_protocol_options: { enable_trailers: true }',
+    clusterExtra: { up: 'http_protocol_options: { enable_trailers: true }' },
+  })), '--concurrency', '1']);
+  procs.push(p);
+  for (const [req, trailer] of [
+    ['DELETE /item HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n', ''],
+    ['PUT /item HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nx-checksum: 42\r\n\r\n', 'x-checksum: 42\r\n'],
+  ]) {
+    assert.equal((await httpGet(p.port, '/warm')).status, 200);
+    // Well under the 15 s route timeout: without the last chunk the upstream never answers.
+    const r = await rawRequest(p.port, req, { timeoutMs: 3000 });
+    assert.equal(r.responses[0]?.status, 200, `${req.split(' ')[0]}: ${r.raw.toString('latin1')}`);
+    assert.equal(r.responses[0]?.body.toString(), 'deleted');
+    const got = seen.pop() ?? '';
+    assert.ok(got.endsWith(`\r\n\r\n0\r\n${trailer}\r\n`), JSON.stringify(got));
+  }
+  // Each upstream connection answers only its first request: the DELETE, the second /warm (on the
+  // DELETE's connection) and the PUT were each retried once.
+  const stats = (await httpGet(p.adminPort, '/stats?filter=^cluster\\.up\\.upstream_rq_retry$')).body;
+  assert.equal(stats, 'cluster.up.upstream_rq_retry: 3\n');
+});
+
+test('a failed connect fails every request waiting for the pool at once (Envoy purgePendingStreams): 503 UF, not the route timeout', async () => {
+  const closed = net.createServer();
+  closed.listen(0, '127.0.0.1');
+  await once(closed, 'listening');
+  const port = (closed.address() as net.AddressInfo).port;
+  closed.close();
+  const p = await startProxy(['-c', writeConfig(v3Config({
+    clusters: { up: [port] },
+    clusterExtra: { up: 'circuit_breakers: { thresholds: [{ max_connections: 1 }] }' },
+  })), '--concurrency', '1']);
+  procs.push(p);
+  const t0 = Date.now();
+  const rs = await Promise.all([0, 1, 2, 3, 4].map((i) => rawRequest(p.port, `GET /r${i} HTTP/1.1\r\nHost: x\r\n\r\n`, { timeoutMs: 5000 })));
+  assert.deepEqual(rs.map((r) => r.responses[0]?.status), [503, 503, 503, 503, 503]);
+  for (const r of rs) assert.match(r.responses[0]!.body.toString(), /upstream connect error/);
+  assert.ok(Date.now() - t0 < 4000, `answered after ${Date.now() - t0} ms`);
+  const stats = (await httpGet(p.adminPort, '/stats?filter=^cluster\\.up\\.upstream_(rq_pending_failure_eject|rq_pending_active|cx_connect_fail)$')).body;
+  const n = (name: string) => Number(new RegExp(`${name}: (\\d+)`).exec(stats)?.[1]);
+  assert.equal(n('upstream_rq_pending_active'), 0);
+  // Each connect attempt fails every request waiting at that moment: five in all.
+  assert.equal(n('upstream_rq_pending_failure_eject'), 5);
+  assert.ok(n('upstream_cx_connect_fail') >= 1 && n('upstream_cx_connect_fail') <= 5, stats);
+});
+
+test('a response with a transfer coding other than chunked is an upstream protocol error: 502', async () => {
+  const up = await rawUpstream((sock, req) => {
+    if (req.startsWith('GET /gzip-chunked')) sock.write('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+    else sock.end('HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nnot really gzip');
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port);
+  for (const path of ['/gzip-chunked', '/gzip']) {
+    const r = await rawRequest(p.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(r.responses[0]?.status, 502, `${path}: ${r.raw.toString('latin1')}`);
+  }
+  assert.equal((await httpGet(p.adminPort, '/stats?filter=^cluster\\.up\\.upstream_cx_protocol_error$')).body, 'cluster.up.upstream_cx_protocol_error: 2\n');
+});
+
+test('HTTP/1.0 upstream responses: kept alive with Connection: keep-alive, closed (and counted in upstream_cx_close_notify) without', async () => {
+  const up = await rawUpstream((sock, req) => {
+    if (req.startsWith('GET /ka')) sock.write('HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nContent-Length: 2\r\n\r\nka');
+    else sock.end('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nno');
+  });
+  ups.push(up);
+  const p = await proxyTo(up.port);
+  for (let i = 0; i < 3; i++) assert.equal((await httpGet(p.port, '/ka')).body, 'ka');
+  assert.equal(up.connections(), 1);
+  // The first /close still goes on the kept-alive connection, which then closes; the second opens one.
+  for (let i = 0; i < 2; i++) assert.equal((await httpGet(p.port, '/close')).body, 'no');
+  assert.equal(up.connections(), 2);
+  assert.equal((await httpGet(p.adminPort, '/stats?filter=^cluster\\.up\\.upstream_cx_close_notify$')).body, 'cluster.up.upstream_cx_close_notify: 2\n');
+});

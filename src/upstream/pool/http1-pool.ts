@@ -13,6 +13,7 @@ import { socketReads } from '../../common/socket-reads';
 import { clampTimeoutMs } from '../../common/timer-limit';
 import { SocketWriter } from '../../common/socket-writer';
 import { eventNow } from '../../common/read-event';
+import { hasToken } from '../../http/headers';
 
 const log = logger('pool');
 
@@ -51,6 +52,10 @@ export interface PoolStats {
   cxDestroyWithActiveRq(local: boolean): void;
   /** The upstream's response did not parse (`upstream_cx_protocol_error`). */
   cxProtocolError(): void;
+  /** A response said the connection closes after it (`upstream_cx_close_notify`). */
+  cxCloseNotify(): void;
+  /** A waiting request failed because a connect failed (`upstream_rq_pending_failure_eject`). */
+  pendingFailureEject(): void;
   /**
    * A request in flight ended by us (`upstream_rq_tx_reset`) or by the upstream closing the
    * connection (`upstream_rq_pending_failure_eject`, Envoy's name for a ConnectionTermination reset).
@@ -351,12 +356,17 @@ export class UpstreamConnection implements Http1Handler {
       this.interim = true;
       return false;
     }
-    this.keepAlive = keepAlive && versionMinor === 1;
-    if (status < 100 || status > 599 || (status === 204 && hasBodyFraming(headers))) {
-      // Not a status a proxy can pass on, or a 204 that claims a body: protocol error (502).
+    // llhttp's keep-alive: HTTP/1.1 without `Connection: close`, or HTTP/1.0 with
+    // `Connection: keep-alive`, and a body that does not end at EOF (Envoy's
+    // HeaderUtility::shouldCloseConnection keeps both kinds of connection).
+    this.keepAlive = keepAlive;
+    if (status < 100 || status > 599 || (status === 204 && hasBodyFraming(headers)) || unsupportedTransferEncoding(headers)) {
+      // Not a status a proxy can pass on, a 204 that claims a body, or a transfer coding other
+      // than `chunked` (Envoy's codec: "unsupported transfer encoding"): protocol error (502).
       this.protocolError = true;
       return true;
     }
+    if (closeNotified(versionMinor, headers)) this.pool.cluster.stats.cxCloseNotify();
     if (status === 101) {
       if (!this.upgradeRequested) {
         // A 101 to a request that asked for no upgrade: protocol error (Envoy does not switch).
@@ -475,11 +485,14 @@ export class Http1ConnPool {
     this.hostCounters.activeConnections--;
     this.hostCounters.cxConnectFail++;
     this.cluster.stats.cxActive(-1);
-    // The request that triggered this connect fails (Envoy fails pending streams when no
-    // connection attempt remains for them).
-    if (this.pending.length > this.connecting) {
-      const cb = this.pending.shift()!;
-      this.cluster.stats.pendingActive(-1);
+    // Every waiting request fails (Envoy's purgePendingStreams on a connect failure: "streams can
+    // get stuck here in the pending state"), each counted in upstream_rq_pending_failure_eject.
+    // The list is taken first, so a request queued from a callback (a retry) is not failed here.
+    const failed = this.pending.splice(0);
+    const stats = this.cluster.stats;
+    if (failed.length > 0) stats.pendingActive(-failed.length);
+    for (const cb of failed) {
+      stats.pendingFailureEject();
       cb.onPoolFailure(err);
     }
   }
@@ -550,6 +563,40 @@ export class Http1ConnPool {
 }
 
 function noop(): void {}
+
+/**
+ * A Transfer-Encoding other than `chunked` (case-insensitive; `gzip, chunked` included): Envoy's
+ * HTTP/1 codec rejects transfer codings it does not implement (RFC 9112 section 6.1), on
+ * requests and responses alike.
+ */
+function unsupportedTransferEncoding(headers: string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) {
+    if (headers[i] === 'transfer-encoding' && headers[i + 1].toLowerCase() !== 'chunked') return true;
+  }
+  return false;
+}
+
+/**
+ * Whether the response says the connection ends after it (Envoy's
+ * HeaderUtility::shouldCloseConnection): HTTP/1.0 without `Connection: keep-alive`, or a
+ * `Connection` or `Proxy-Connection` header listing `close`.
+ */
+function closeNotified(versionMinor: number, headers: string[]): boolean {
+  let keepAlive = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const n = headers[i];
+    if (n !== 'connection' && n !== 'proxy-connection') continue;
+    const v = headers[i + 1];
+    // The usual value (nginx sends it on every keep-alive response) without a token split.
+    if (v === 'keep-alive' || v === 'Keep-Alive') {
+      if (n === 'connection') keepAlive = true;
+      continue;
+    }
+    if (hasToken(v, 'close')) return true;
+    if (n === 'connection' && hasToken(v, 'keep-alive')) keepAlive = true;
+  }
+  return versionMinor === 0 && !keepAlive;
+}
 
 /** A Transfer-Encoding, or a non-zero Content-Length, among response headers. */
 function hasBodyFraming(headers: string[]): boolean {

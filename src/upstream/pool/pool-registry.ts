@@ -81,6 +81,8 @@ export function clusterRuntime(cluster: ThreadLocalCluster): ClusterRuntime {
       (local ? cs.upstream_cx_destroy_local_with_active_rq : cs.upstream_cx_destroy_remote_with_active_rq).inc();
     },
     cxProtocolError: () => cs.upstream_cx_protocol_error.inc(),
+    cxCloseNotify: () => cs.upstream_cx_close_notify.inc(),
+    pendingFailureEject: () => cs.upstream_rq_pending_failure_eject.inc(),
     cxOverflow: () => cs.upstream_cx_overflow.inc(),
     cxRxBytes: (n) => cs.upstream_cx_rx_bytes_total.inc(n),
     cxTxBytes: (n) => cs.upstream_cx_tx_bytes_total.inc(n),

@@ -48,6 +48,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
   private bufferedBytes = 0;
   private requestEnded = false;
   private requestEndWritten = false;
+  /** The request's trailers (chunked requests), kept for the last chunk and for a retried copy. */
+  private trailers: string[] | null = null;
   private bodyBytesWritten = 0;
   private chunked = false;
   private upgrade: string | null = null;
@@ -292,11 +294,8 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
 
   decodeTrailers(trailers: string[]): FilterHeadersStatus {
     this.requestEnded = true;
-    if (this.conn !== null && this.chunked) {
-      // The upstream codec sends trailers only with the cluster's enable_trailers (Envoy's default drops them).
-      this.conn.write(encodeLastChunk(this.cluster!.enableTrailers ? trailers : null));
-      this.requestEndWritten = true;
-    } else if (this.conn !== null) this.writeEnd();
+    this.trailers = trailers;
+    if (this.conn !== null) this.writeEnd();
     this.armTimeout();
     return FilterHeadersStatus.StopIteration;
   }
@@ -310,10 +309,14 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     return conn.write('\r\n');
   }
 
+  /** Writes the end of the request body: the last chunk (with the trailers, if any) when chunked. */
   private writeEnd(): void {
     if (this.requestEndWritten) return;
     this.requestEndWritten = true;
-    if (this.chunked) this.conn!.write(LAST_CHUNK);
+    if (!this.chunked) return;
+    // The upstream codec sends trailers only with the cluster's enable_trailers (Envoy's default drops them).
+    const t = this.trailers;
+    this.conn!.write(t === null ? LAST_CHUNK : encodeLastChunk(this.cluster!.enableTrailers ? t : null));
   }
 
   private pauseDownstream(): void {
@@ -410,6 +413,9 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     if (beforeResponse && conn !== null && conn.reused && this.bodyBytesWritten === 0 && this.buffered === null && this.retriesLeft > 0 && this.upgrade === null && IDEMPOTENT.has(this.head!.method)) {
       this.retriesLeft--;
       this.rt!.stats.rqRetry();
+      // The copy on the new connection is complete: its body end (last chunk, trailers) is
+      // written again when the connection is ready.
+      this.requestEndWritten = false;
       this.requestUpstream(true);
       return;
     }
