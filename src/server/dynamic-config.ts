@@ -9,6 +9,8 @@
  *   `rds` subscribes its `route_config_name`. Names are unsubscribed when nothing uses them.
  * - Warming: a CDS cluster of type EDS joins the snapshot once its endpoints arrive; an LDS
  *   listener once its RDS route configurations arrive (or their initial_fetch_timeout passes).
+ *   An update of an active cluster or listener warms the same way while the active version
+ *   goes on serving (with the endpoints or routes it had), as in Envoy.
  * - Initial fetch: `ready` resolves when CDS, LDS and every EDS/RDS name of the first round have
  *   answered or timed out (`initial_fetch_timeout`, default 15 s; "0s" waits forever).
  * - Publishing: endpoint-only changes go to workers per cluster (`publishEndpoints`, cheap, pools
@@ -289,15 +291,34 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
   let edsMemo = new Map<string, { src: ClusterLoadAssignment; out: ClusterLoadAssignment }>();
 
   const build = (): ConfigSnapshot => {
+    // An updated cluster or listener that warms leaves its active version serving until it is
+    // warm (Envoy's ClusterManager keeps the active cluster while the new one initialises; an
+    // updated listener is added to the warming list and replaces the active one once warm).
+    const active = published;
     const clusters = [...baseSnapshot.clusters];
     const warming: string[] = [];
+    const kept = new Set<string>();
     for (const { resource: c } of cds.items.values()) {
-      if (isWarming(c)) warming.push(c.name);
-      else clusters.push(c);
+      if (!isWarming(c)) {
+        clusters.push(c);
+        continue;
+      }
+      warming.push(c.name);
+      const old = active?.clusters.find((x) => x.name === c.name);
+      if (old !== undefined) {
+        clusters.push(old);
+        kept.add(c.name);
+      }
     }
     const endpoints: Record<string, ClusterLoadAssignment> = { ...staticEndpoints };
     const memo = new Map<string, { src: ClusterLoadAssignment; out: ClusterLoadAssignment }>();
     for (const c of clusters) {
+      if (kept.has(c.name)) {
+        // Its EDS name may be unsubscribed already (the new version names another): the endpoints it serves with.
+        const cla = active!.endpoints[c.name];
+        if (cla !== undefined) endpoints[c.name] = cla;
+        continue;
+      }
       if (c.type !== 'EDS') continue;
       const cla = eds.get(edsServiceName(c));
       if (!cla) continue;
@@ -309,11 +330,21 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
     }
     edsMemo = memo;
     const listeners = [...baseSnapshot.listeners];
+    const keptRoutes: string[] = [];
     for (const { resource: l } of lds.items.values()) {
-      if (hcms(l).every((h) => !h.rds || known('rds', h.rds.route_config_name))) listeners.push(l);
+      if (hcms(l).every((h) => !h.rds || known('rds', h.rds.route_config_name))) {
+        listeners.push(l);
+        continue;
+      }
+      const old = active?.listeners.find((x) => x.name === l.name);
+      if (old === undefined) continue;
+      listeners.push(old);
+      for (const h of hcms(old)) if (h.rds) keptRoutes.push(h.rds.route_config_name);
     }
     const routes: Record<string, RouteConfiguration> = { ...baseSnapshot.routes };
     for (const [name, e] of rds.items) routes[name] = e.resource;
+    // The route configurations a kept listener uses, unsubscribed meanwhile: the ones it serves with.
+    for (const name of keptRoutes) if (routes[name] === undefined && active!.routes[name] !== undefined) routes[name] = active!.routes[name];
     xs.gauges(clusters.length, warming.length);
     return { version, listeners, clusters, endpoints, routes };
   };

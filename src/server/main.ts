@@ -259,6 +259,9 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
       await dyn.ready;
       if (shut !== null) throw new Error('shut down during the initial xDS fetch');
       snapshot = dyn.current();
+      // The listeners and clusters of the initial fetch are added now (not at the next publish,
+      // which would count an update of one of them as an addition).
+      changes.observe(snapshot);
       reserveDynamicPorts(snapshot);
     }
     // --- end xDS ---
