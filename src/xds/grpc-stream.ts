@@ -7,7 +7,10 @@
  * - every request carries the bootstrap `node`, or only the first of each stream when the
  *   ApiConfigSource sets `set_node_on_first_message_only` (envoy/config/core/v3/config_source.proto);
  * - a response is ACKed with its version_info and nonce, or NACKed with the previous version_info,
- *   its nonce and `error_detail` (google.rpc.Status code 3, INVALID_ARGUMENT);
+ *   its nonce and `error_detail` (google.rpc.Status code 13, INTERNAL, as Envoy's
+ *   SotwSubscriptionState::handleBadResponse sets it);
+ * - responses of any size are read (grpc-js caps received messages at 4 MiB by default; Envoy's
+ *   gRPC clients have no cap, and an Istio mesh's RDS or EDS can be larger);
  * - a change of subscribed names sends a request with the held version and the last nonce;
  * - on disconnect, the stream reconnects after a jittered exponential backoff (base 500 ms, cap
  *   30 s, full jitter as Envoy's JitteredExponentialBackOffStrategy) and re-sends one request per
@@ -18,6 +21,9 @@ import { logger } from '../common/logger';
 import type { DiscoveryRequest, DiscoveryResponse, StreamMethod } from './protos';
 
 const log = logger('config');
+
+/** google.rpc.Code INTERNAL: the code Envoy puts in a NACK's error_detail. */
+const GRPC_STATUS_INTERNAL = 13;
 
 /** What a subscriber of one type gives the stream. */
 export interface TypeWatch {
@@ -74,6 +80,9 @@ export class XdsStream {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.initial_reconnect_backoff_ms': 250,
       'grpc.max_reconnect_backoff_ms': 5000,
+      // -1: no limit (grpc-js would refuse a > 4 MiB response and end the stream, then do so again
+      // on every reconnect: no update of any type would ever get through).
+      'grpc.max_receive_message_length': -1,
     });
     this.open();
   }
@@ -214,7 +223,7 @@ export class XdsStream {
       this.write({ type_url: typeUrl, version_info: version, response_nonce: st.nonce, resource_names: names ?? [] });
     } else {
       log.warn(`xDS ${this.opts.label}: rejected ${typeUrl} version ${version}: ${err}`);
-      this.write({ type_url: typeUrl, version_info: st.version, response_nonce: st.nonce, resource_names: names ?? [], error_detail: { code: 3, message: err } });
+      this.write({ type_url: typeUrl, version_info: st.version, response_nonce: st.nonce, resource_names: names ?? [], error_detail: { code: GRPC_STATUS_INTERNAL, message: err } });
     }
   }
 }

@@ -64,7 +64,7 @@ test('seed EDS config: round robin over the pushed endpoints, following changes;
     server.setResources(TYPE_URLS.endpoint, [cla(SVC, [ups[0].port, 70000])]);
     const nack = (await waitFor(() => eds().find((r) => r.errorDetail), 5000, "NACK"))!;
     assert.equal(nack.versionInfo, v2);
-    assert.equal(nack.errorDetail!.code, 3);
+    assert.equal(nack.errorDetail!.code, 13); // INTERNAL, as Envoy's handleBadResponse
     assert.match(nack.errorDetail!.message!, /cluster load assignment "docker-project-service": endpoints\[0\]\.lb_endpoints\[1\]\.endpoint\.address\.socket_address\.port_value: 70000 must be at most 65535/);
     assert.deepEqual(count(await bodies(proxy.port, 6)), { u1: 3, u2: 3 });
 
