@@ -4,7 +4,8 @@
  * workers), picks a filter chain per connection and hands the socket to the HTTP connection manager.
  *
  * Config changes compile new filter chains and swap them whole; existing connections keep the
- * config they started with. Draining stops accepting, asks each connection to close after its
+ * config they started with, and when the listener itself was modified they drain over the drain
+ * time (Envoy drains the old listener's connections). Draining stops accepting, asks each connection to close after its
  * in-flight request, and resolves when all are gone (or at the deadline, when the rest are closed).
  */
 import * as net from 'node:net';
@@ -55,6 +56,8 @@ interface CompiledListener {
   readonly maxAcceptPerEvent: number;
   /** Listener.traffic_direction: `INBOUND`, `OUTBOUND` or `UNSPECIFIED` (admin `/drain_listeners?inboundonly`). */
   readonly direction: string;
+  /** The Listener resource as JSON: a different one is a modified listener (its connections drain). */
+  readonly source: string;
 }
 
 /**
@@ -87,6 +90,7 @@ export function compileListener(l: Listener, index: number, services: WorkerServ
     stats: listenerStats(services.stats, l.stat_prefix ?? listenerStatName(address, port)),
     maxAcceptPerEvent: Number(l.max_connections_to_accept_per_socket_event ?? 0),
     direction: l.traffic_direction ?? 'UNSPECIFIED',
+    source: JSON.stringify(l),
   });
 }
 
@@ -242,6 +246,24 @@ class ActiveListener {
     else setTimeout(markDraining, clampTimeoutMs(Math.floor(Math.random() * left)), c).unref();
   }
 
+  /**
+   * The listener was modified (LDS): the connections open now, which keep the config they started
+   * with, drain as Envoy drains the old listener's: each answers its next request with
+   * `connection: close`, from a moment spread over `timeMs` (--drain-time-s; at once with
+   * `immediate`), and those still open after `timeMs` are closed. New connections get the new config.
+   */
+  drainOpenConnections(timeMs: number, immediate: boolean): void {
+    const open = [...this.connections];
+    if (open.length === 0) return;
+    for (const c of open) {
+      if (immediate || timeMs <= 1) c.draining = true;
+      else setTimeout(markDraining, clampTimeoutMs(Math.floor(Math.random() * timeMs)), c).unref();
+    }
+    setTimeout(() => {
+      for (const c of open) if (this.connections.has(c)) c.destroy();
+    }, clampTimeoutMs(timeMs)).unref();
+  }
+
   private drainResolve: (() => void) | null = null;
   private onConnectionGone(): void {
     if (this.drainResolve !== null && this.connections.size === 0) {
@@ -289,11 +311,21 @@ export interface DrainListenersRequest {
   strategy: 'gradual' | 'immediate';
 }
 
+/** How a modified listener's open connections drain (--drain-time-s, --drain-strategy). */
+export interface ListenerDrainOptions {
+  /** ms */
+  timeMs: number;
+  immediate: boolean;
+}
+
 /** All listeners of one worker. */
 export class ListenerManager {
   private readonly active = new Map<string, ActiveListener>();
 
-  constructor(private readonly mode: SocketMode) {}
+  constructor(
+    private readonly mode: SocketMode,
+    private readonly drainOpts: ListenerDrainOptions = { timeMs: 600_000, immediate: false },
+  ) {}
 
   /** Directions stopped by admin `/drain_listeners` ('all' or 'INBOUND'): new listeners there are not opened. */
   private readonly stoppedDirections = new Set<string>();
@@ -331,6 +363,9 @@ export class ListenerManager {
       keep.add(c.name);
       const existing = this.active.get(c.name);
       if (existing !== undefined && existing.config.address === c.address && existing.config.port === c.port) {
+        // Same socket. A modified listener (not one merely re-applied with the rest of a snapshot)
+        // drains its open connections: they would otherwise keep the old config for their lifetime.
+        if (existing.config.source !== c.source) existing.drainOpenConnections(this.drainOpts.timeMs, this.drainOpts.immediate);
         existing.config = c;
       } else {
         if (existing !== undefined) void existing.drain();

@@ -22,6 +22,8 @@ export interface WorkerTask {
   healthCheckFailed?: boolean;
   /** The main thread's `--log-format` (issue 4). */
   logFormat?: { format: string; escaped: boolean };
+  /** How a modified listener's open connections drain: --drain-time-s (ms) and --drain-strategy. */
+  listenerDrain?: { timeMs: number; immediate: boolean };
 }
 
 /** Host status for /clusters. */

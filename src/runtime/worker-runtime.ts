@@ -54,7 +54,7 @@ class WorkerRuntime {
     this.stats = new StatsStore({ postLayout: (m) => this.send(m) });
     setPoolStatsStore(this.stats);
     this.clusterManager = new ClusterManager([], {});
-    this.listeners = new ListenerManager(task.socketMode);
+    this.listeners = new ListenerManager(task.socketMode, task.listenerDrain);
   }
 
   private send(m: WorkerToMain): void {

@@ -267,7 +267,7 @@ export async function serve(bootstrap: Bootstrap, opts: Options): Promise<Runnin
     // --- end xDS ---
 
     admin?.setInitState('INITIALIZING');
-    supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, fileFlushIntervalMs: opts.fileFlushIntervalMsec, listenerPorts }, snapshot);
+    supervisor = new Supervisor({ concurrency, socketMode, logLevel: opts.logLevel, componentLogLevels: opts.componentLogLevels, fileFlushIntervalMs: opts.fileFlushIntervalMsec, listenerPorts, listenerDrain: { timeMs: opts.drainTimeS * 1000, immediate: opts.drainStrategy === 'immediate' } }, snapshot);
     if (dyn && !admin) supervisor.stats.attachLocal(dyn.stats, 'xds'); // xDS (issue 5); with admin, serving() attaches it
     await supervisor.start();
     const ports = { ...supervisor.boundPorts() };

@@ -25,6 +25,8 @@ export interface SupervisorOptions {
   fileFlushIntervalMs: number;
   /** Resolved port per listener name. */
   listenerPorts: Record<string, number>;
+  /** How a modified listener's open connections drain (--drain-time-s in ms, --drain-strategy). */
+  listenerDrain?: { timeMs: number; immediate: boolean };
 }
 
 interface WorkerSlot {
@@ -102,6 +104,7 @@ export class Supervisor {
       fileFlushIntervalMs: this.opts.fileFlushIntervalMs,
       healthCheckFailed: this.healthCheckFailed,
       logFormat: getLogFormat(),
+      listenerDrain: this.opts.listenerDrain,
     };
     this.pool.run(task, { transferList: [port2] as never }).then(
       () => {

@@ -6,7 +6,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as http from 'node:http';
+import * as net from 'node:net';
+import { once } from 'node:events';
 import { startProxy, startUpstream, waitFor, writeConfig, type Proxy, type Upstream } from './harness';
 import { TYPE_URLS } from '../../src/config';
 import { XdsServer } from '../../src/xds/xds-server';
@@ -83,4 +84,74 @@ test('an xDS response over 4 MiB (a large RDS) is applied, not refused by the gR
     server.setResources(TYPE_URLS.route, [{ name: 'r1', virtual_hosts: [{ name: 'all', domains: ['*'], routes }] }]);
     await waitFor(async () => (await get(port)).body === 'b', 20_000, 'the large route configuration applied');
   });
+});
+
+/** A kept-alive raw connection: sends GETs one at a time, reads each Content-Length response. */
+async function keptAlive(port: number): Promise<{ get(): Promise<{ body: string; close: boolean }>; closed: Promise<void> }> {
+  const sock = net.connect(port, '127.0.0.1');
+  await once(sock, 'connect');
+  let buf = '';
+  let waiter: (() => void) | null = null;
+  sock.on('data', (d: Buffer) => {
+    buf += d.toString('latin1');
+    waiter?.();
+  });
+  sock.on('error', () => {});
+  const closed = new Promise<void>((r) => sock.once('close', () => r()));
+  return {
+    closed,
+    async get() {
+      sock.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      for (;;) {
+        const end = buf.indexOf('\r\n\r\n');
+        const m = end === -1 ? null : /\r\ncontent-length: (\d+)/i.exec(buf.slice(0, end + 2));
+        if (m !== null && buf.length >= end + 4 + Number(m[1])) {
+          const head = buf.slice(0, end);
+          const body = buf.slice(end + 4, end + 4 + Number(m[1]));
+          buf = buf.slice(end + 4 + Number(m[1]));
+          return { body, close: /\r\nconnection: close/i.test(head) };
+        }
+        await new Promise<void>((r) => (waiter = r));
+      }
+    },
+  };
+}
+
+test('a modified listener drains its open connections over --drain-time-s; an unrelated update leaves them alone', async () => {
+  const [a, b] = await Promise.all([startUpstream('a'), startUpstream('b')]);
+  const server = new XdsServer();
+  const xdsPort = await server.listen(0);
+  const port = await freePort();
+  server.setResources(TYPE_URLS.cluster, [edsCluster('web'), edsCluster('api')]);
+  server.setResources(TYPE_URLS.endpoint, [cla('web', [a.port]), cla('api', [b.port])]);
+  server.setResources(TYPE_URLS.listener, [listener('l1', port, { cluster: 'web' })]);
+  let proxy: Proxy | undefined;
+  try {
+    proxy = await startProxy(['-c', writeConfig(adsBootstrap(xdsPort)), '--concurrency', '1', '--drain-time-s', '1', '--drain-strategy', 'immediate']);
+    const busy = await keptAlive(port);
+    const idle = await keptAlive(port);
+    assert.deepEqual(await busy.get(), { body: 'a', close: false });
+    assert.deepEqual(await idle.get(), { body: 'a', close: false });
+    // A CDS change publishes a new snapshot with the same listener: its connections go on.
+    server.setResources(TYPE_URLS.cluster, [edsCluster('web'), edsCluster('api'), edsCluster('other')]);
+    await waitFor(async () => (await stat(proxy!.adminPort, 'cluster_manager.cds.update_success')) === 2, 5000, 'CDS applied');
+    await new Promise((r) => setTimeout(r, 1300));
+    assert.deepEqual(await busy.get(), { body: 'a', close: false }, 'an unrelated update does not drain the listener');
+    // The listener itself changes (its inline route now goes to api).
+    server.setResources(TYPE_URLS.listener, [listener('l1', port, { cluster: 'api' })]);
+    await waitFor(async () => (await get(port)).body === 'b', 5000, 'new connections get the new listener config');
+    // The old connection answers its next request with its own config, and says it closes
+    // (--drain-strategy immediate; gradual spreads that over the drain time).
+    assert.deepEqual(await busy.get(), { body: 'a', close: true });
+    await busy.closed;
+    // The idle one is closed when the drain time is over.
+    const t0 = Date.now();
+    await idle.closed;
+    assert.ok(Date.now() - t0 < 2000, 'the idle connection was closed at the end of the drain time');
+  } finally {
+    await proxy?.stop();
+    await server.close();
+    await a.close();
+    await b.close();
+  }
 });
