@@ -86,6 +86,8 @@ class WorkerRuntime {
       const changes = this.clusterManager.update(s);
       this.listeners.apply(s.listeners, services, this.rds, ports);
       this.version = s.version;
+      // A removed cluster's stats go with it (Envoy frees the cluster's stats scope).
+      for (const name of changes.removed) this.stats.retire(`cluster.${name}.`);
       for (const h of changes.removedHosts) (h.pool as Http1ConnPool | undefined)?.drain();
       this.send({ type: 'snapshot-applied', version: s.version });
     } catch (err) {

@@ -173,10 +173,11 @@ export async function startAdmin(o: AdminGlueOptions): Promise<RunningAdmin> {
       g.total.set(n.total);
       g.healthy.set(n.healthy);
     }
-    for (const [name, g] of membership) {
+    for (const name of membership.keys()) {
       if (counts.has(name)) continue;
-      g.total.set(0);
-      g.healthy.set(0);
+      // A removed cluster: its gauges go with it (Envoy frees the cluster's stats).
+      membership.delete(name);
+      mainStore.retire(`cluster.${name}.membership_`, false);
     }
   };
   // --- end issue 4 ---

@@ -32,7 +32,14 @@ export class ConfigChangeStats {
       if (count) for (const name of prev.keys()) if (!next.has(name)) this.store.counter(`${prefix}.${removed}`).inc();
       return next;
     };
+    const before = this.clusters;
     this.clusters = diff(this.clusters, s.clusters, 'cluster_manager', 'cluster_added', 'cluster_modified', 'cluster_removed');
+    // A removed cluster's main-thread stats (membership_change, its EDS update counts) go with it.
+    for (const name of before.keys()) {
+      if (this.clusters.has(name)) continue;
+      this.members.delete(name);
+      this.store.retire(`cluster.${name}.`, false);
+    }
     this.listeners = diff(this.listeners, s.listeners, 'listener_manager', 'listener_added', 'listener_modified', 'listener_removed');
     this.store.gauge('cluster_manager.active_clusters').set(this.clusters.size);
     this.store.gauge('listener_manager.total_listeners_active').set(this.listeners.size);

@@ -11,6 +11,9 @@
 import { STATS_PAGE_SLOTS, StatKind, type HistogramExport, type StatKindCode, type StatsLayoutMessage, type StatsStore } from './store';
 import { emptyMerged, mergeExport, mergeInto, type MergedHistogram } from './histogram';
 
+/** The kind of a dropped stat id (no snapshot lists it). */
+const DEAD = -1 as unknown as StatKindCode;
+
 /** Worker id as the supervisor names it (`0`, `1`, ... or `'main'`). */
 export type WorkerId = string | number;
 
@@ -83,8 +86,37 @@ export class StatsAggregator {
       ids.set(w.ids);
       w.ids = ids;
     }
-    for (let i = 0; i < msg.names.length; i++) w.ids[msg.from + i] = this.idFor(msg.names[i], msg.kinds[i]);
+    // A retired slot (name '') maps to no stat.
+    for (let i = 0; i < msg.names.length; i++) w.ids[msg.from + i] = msg.names[i] === '' ? -1 : this.idFor(msg.names[i], msg.kinds[i]);
     w.count = Math.max(w.count, end);
+    if (msg.retired !== undefined) this.retireSlots(w, msg.retired);
+  }
+
+  /**
+   * Slots a thread retired (StatsStore.retire: a removed cluster's stats). A stat no thread maps
+   * any more is dropped: it leaves the snapshots, and its name, if it comes back, is a new stat
+   * starting at zero (as Envoy's stats of a cluster removed and added again).
+   */
+  private retireSlots(w: WorkerView, slots: readonly number[]): void {
+    const ids = new Set<number>();
+    for (const slot of slots) {
+      if (slot >= w.count || w.ids[slot] < 0) continue;
+      ids.add(w.ids[slot]);
+      w.ids[slot] = -1;
+    }
+    if (ids.size === 0) return;
+    for (const other of this.workers.values()) {
+      for (let i = 0; i < other.count; i++) if (ids.has(other.ids[i])) ids.delete(other.ids[i]);
+    }
+    for (const id of ids) {
+      const name = this.idNames[id];
+      this.nameToId.delete(name);
+      this.retiredHistograms.delete(name);
+      this.idNames[id] = '';
+      this.idKinds[id] = DEAD;
+      this.retired[id] = 0;
+      this.resetBase[id] = 0;
+    }
   }
 
   /**
@@ -106,6 +138,7 @@ export class StatsAggregator {
     if (!w) return;
     for (let s = 0; s < w.count; s++) {
       const id = w.ids[s];
+      if (id < 0) continue;
       const kind = this.idKinds[id];
       if (kind === StatKind.Counter || kind === StatKind.Histogram) this.retired[id] += w.views[s >> 10][s & (STATS_PAGE_SLOTS - 1)];
     }
@@ -198,7 +231,10 @@ export class StatsAggregator {
     sums.set(this.retired.subarray(0, n));
     for (const w of this.workers.values()) {
       const { views, ids, count } = w;
-      for (let s = 0; s < count; s++) sums[ids[s]] += views[s >> 10][s & (STATS_PAGE_SLOTS - 1)];
+      for (let s = 0; s < count; s++) {
+        const id = ids[s];
+        if (id >= 0) sums[id] += views[s >> 10][s & (STATS_PAGE_SLOTS - 1)];
+      }
     }
     return sums;
   }

@@ -129,9 +129,14 @@ export class ClusterStats {
   }
 }
 
-/** Handles for `cluster.<name>.*`. Call once per cluster per worker at config time. */
+/**
+ * Handles for `cluster.<name>.*`. Call once per cluster per worker at config time. A cluster added
+ * again after its removal (whose stats were retired) gets new stats starting at zero.
+ */
 export function clusterStats(store: StatsStore, clusterName: string): ClusterStats {
-  return new ClusterStats(store, `cluster.${clusterName}.`);
+  const prefix = `cluster.${clusterName}.`;
+  store.revive(prefix);
+  return new ClusterStats(store, prefix);
 }
 
 /** `http.<stat_prefix>.` stats of an HTTP connection manager and its router filter. */

@@ -38,6 +38,8 @@ export interface StatsLayoutMessage {
   names: string[];
   kinds: StatKindCode[];
   pages: SharedArrayBuffer[];
+  /** Slots retired since the last message (their names are gone: see {@link StatsStore.retire}). */
+  retired?: number[];
 }
 
 /** One histogram as exported to main: hdr's compressed base64 encoding plus the exact sum. */
@@ -180,6 +182,14 @@ export class StatsStore {
   private postLayout: ((msg: StatsLayoutMessage) => void) | undefined;
   private posted = 0;
   private scheduled = false;
+  /** Global slot per live name (for retire()). */
+  private readonly slotOf = new Map<string, number>();
+  /** Prefixes retired and not revived: stats created under them are detached (see retire()). */
+  private readonly retiredPrefixes = new Set<string>();
+  /** Slots retired and not yet posted. */
+  private retiredSlots: number[] = [];
+  /** Incremented by every retire(): handles cached before may be detached. */
+  generation = 0;
 
   constructor(opts: StatsStoreOptions = {}) {
     this.postLayout = opts.postLayout;
@@ -199,6 +209,7 @@ export class StatsStore {
       if (!(h instanceof Counter)) throw new Error(`stat ${name} already exists with another type`);
       return h;
     }
+    if (this.isRetired(name)) return new Counter(name, new Float64Array(1), 0);
     const slot = this.alloc(name, StatKind.Counter);
     const c = new Counter(name, this.views[slot >> PAGE_SHIFT], slot & (STATS_PAGE_SLOTS - 1));
     this.byName.set(name, c);
@@ -212,6 +223,7 @@ export class StatsStore {
       if (!(h instanceof Gauge)) throw new Error(`stat ${name} already exists with another type`);
       return h;
     }
+    if (this.isRetired(name)) return new Gauge(name, new Float64Array(1), 0);
     const slot = this.alloc(name, StatKind.Gauge);
     const g = new Gauge(name, this.views[slot >> PAGE_SHIFT], slot & (STATS_PAGE_SLOTS - 1));
     this.byName.set(name, g);
@@ -225,6 +237,7 @@ export class StatsStore {
       if (!(h instanceof Histogram)) throw new Error(`stat ${name} already exists with another type`);
       return h;
     }
+    if (this.isRetired(name)) return new Histogram(name, unit, newRecordingHistogram(), new Float64Array(1), 0);
     const slot = this.alloc(name, StatKind.Histogram);
     const hist = new Histogram(name, unit, newRecordingHistogram(), this.views[slot >> PAGE_SHIFT], slot & (STATS_PAGE_SLOTS - 1));
     this.byName.set(name, hist);
@@ -232,7 +245,49 @@ export class StatsStore {
     return hist;
   }
 
-  /** Number of stats (all kinds). */
+  /**
+   * Forgets every stat whose name starts with `prefix` (a removed cluster's `cluster.<name>.`, as
+   * Envoy frees a removed cluster's stats scope): they leave the layout (main drops them from
+   * `/stats`), their histograms are freed, and their slots are never reused, so a handle still
+   * held (a request in flight on the removed cluster) writes where nobody reads. With `block`
+   * (workers: a removed cluster's objects may still create stats lazily), until {@link revive} a
+   * stat created under the prefix is such a detached handle too. Callers that cache handles
+   * compare {@link generation} to know when to look them up again.
+   * @returns how many stats were retired.
+   */
+  retire(prefix: string, block = true): number {
+    if (block) this.retiredPrefixes.add(prefix);
+    this.generation++;
+    let n = 0;
+    for (const [name, slot] of this.slotOf) {
+      if (!name.startsWith(prefix)) continue;
+      const h = this.byName.get(name);
+      this.byName.delete(name);
+      this.slotOf.delete(name);
+      this.names[slot] = '';
+      if (h instanceof Histogram) {
+        const i = this.histograms.indexOf(h);
+        if (i !== -1) this.histograms.splice(i, 1);
+      }
+      this.retiredSlots.push(slot);
+      n++;
+    }
+    if (n > 0 && this.postLayout) this.schedule();
+    return n;
+  }
+
+  /** Undoes the creation block of {@link retire} for `prefix` (the cluster was added again): new stats start at zero. */
+  revive(prefix: string): void {
+    this.retiredPrefixes.delete(prefix);
+  }
+
+  private isRetired(name: string): boolean {
+    if (this.retiredPrefixes.size === 0) return false;
+    for (const p of this.retiredPrefixes) if (name.startsWith(p)) return true;
+    return false;
+  }
+
+  /** Number of stats (all kinds), retired ones included. */
   get size(): number {
     return this.names.length;
   }
@@ -257,19 +312,27 @@ export class StatsStore {
     return out;
   }
 
-  /** A layout describing every slot (sent after `setPostLayout`, or on request after a restart of main's view). */
+  /**
+   * A layout describing every slot (sent after `setPostLayout`, or on request after a restart of
+   * main's view); a retired slot has the name ''.
+   */
   fullLayout(): StatsLayoutMessage {
     return { type: 'stats-layout', from: 0, names: this.names.slice(), kinds: this.kinds.slice(), pages: this.pages.slice() };
   }
 
-  /** Posts pending layout changes now instead of in the next microtask. */
+  /** Posts pending layout changes (new names, retired slots) now instead of in the next microtask. */
   flushLayout(): void {
     this.scheduled = false;
     const fn = this.postLayout;
-    if (!fn || this.posted === this.names.length) return;
+    if (!fn || (this.posted === this.names.length && this.retiredSlots.length === 0)) return;
     const from = this.posted;
     this.posted = this.names.length;
-    fn({ type: 'stats-layout', from, names: this.names.slice(from), kinds: this.kinds.slice(from), pages: this.pages.slice() });
+    const msg: StatsLayoutMessage = { type: 'stats-layout', from, names: this.names.slice(from), kinds: this.kinds.slice(from), pages: this.pages.slice() };
+    if (this.retiredSlots.length > 0) {
+      msg.retired = this.retiredSlots;
+      this.retiredSlots = [];
+    }
+    fn(msg);
   }
 
   /** Frees histogram memory (WebAssembly histograms are not garbage-collected). */
@@ -287,6 +350,7 @@ export class StatsStore {
     }
     this.names.push(name);
     this.kinds.push(kind);
+    this.slotOf.set(name, slot);
     if (this.postLayout) this.schedule();
     return slot;
   }

@@ -22,6 +22,7 @@ export class XdsStats {
   private readonly active: Gauge;
   private readonly warming: Gauge;
   private readonly byPrefix = new Map<string, UpdateStats>();
+  private generation = 0;
 
   constructor(private readonly store: StatsStore) {
     this.connectedState = store.gauge('control_plane.connected_state');
@@ -34,6 +35,11 @@ export class XdsStats {
   }
 
   private of(prefix: string): UpdateStats {
+    if (this.generation !== this.store.generation) {
+      // Stats were retired (a removed cluster's): cached handles may be detached, look them up again.
+      this.generation = this.store.generation;
+      this.byPrefix.clear();
+    }
     let s = this.byPrefix.get(prefix);
     if (!s) {
       s = {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { once } from 'node:events';
-import { startProxy, startUpstream, waitFor, writeConfig, type Proxy, type Upstream } from './harness';
+import { httpGet, startProxy, startUpstream, waitFor, writeConfig, type Proxy, type Upstream } from './harness';
 import { TYPE_URLS } from '../../src/config';
 import { XdsServer } from '../../src/xds/xds-server';
 import { adsBootstrap, cla, edsCluster, freePort, get, listener, routeConfig, stat } from './xds-helpers';
@@ -154,4 +154,28 @@ test('a modified listener drains its open connections over --drain-time-s; an un
     await a.close();
     await b.close();
   }
+});
+
+test('a cluster removed over CDS takes its stats with it (workers and main thread); added again, it starts from zero', async () => {
+  await withAds(async ({ server, proxy, a, port }) => {
+    const lines = async (prefix: string): Promise<string[]> =>
+      (await httpGet(proxy.adminPort, '/stats')).body.split('\n').filter((l) => l.startsWith(prefix));
+    // Traffic through web, then web replaced by web2 (route too).
+    for (let i = 0; i < 3; i++) assert.equal((await get(port)).body, 'a');
+    assert.ok((await lines('cluster.web.')).length > 40);
+    server.setResources(TYPE_URLS.endpoint, [cla('web', [a.port]), cla('web2', [a.port])]);
+    server.setResources(TYPE_URLS.cluster, [edsCluster('web'), edsCluster('web2')]);
+    server.setResources(TYPE_URLS.route, [routeConfig('r1', 'web2')]);
+    await waitFor(async () => (await get(port)).status === 200 && (await stat(proxy.adminPort, 'cluster.web2.upstream_rq_total')) !== undefined, 5000, 'web2 serves');
+    server.setResources(TYPE_URLS.cluster, [edsCluster('web2')]);
+    server.setResources(TYPE_URLS.endpoint, [cla('web2', [a.port])]);
+    await waitFor(async () => (await lines('cluster.web.')).length === 0, 5000, 'cluster.web.* gone from /stats');
+    assert.ok((await lines('cluster.web2.')).length > 40);
+    // Back again: its counters start at zero.
+    server.setResources(TYPE_URLS.cluster, [edsCluster('web2'), edsCluster('web')]);
+    server.setResources(TYPE_URLS.endpoint, [cla('web2', [a.port]), cla('web', [a.port])]);
+    server.setResources(TYPE_URLS.route, [routeConfig('r1', 'web')]);
+    await waitFor(async () => (await get(port)).status === 200 && (await stat(proxy.adminPort, 'cluster.web.upstream_rq_total')) !== undefined, 5000, 'web back');
+    assert.ok(((await stat(proxy.adminPort, 'cluster.web.upstream_rq_total')) ?? 99) <= 2, 'counted from zero');
+  });
 });

@@ -149,3 +149,53 @@ test('histogram exports are cumulative across small and large values, export aft
   assert.deepEqual(cumulativeBuckets(m, [3, 255, 256, 1000]), [4, 256, 257, 1001]);
   s.destroy();
 });
+
+test('retire(prefix): a removed cluster\'s stats leave every snapshot once no thread has them; handles kept write nowhere; a revived name starts at zero', async () => {
+  const agg = new StatsAggregator();
+  const w1 = new StatsStore();
+  const w2 = new StatsStore();
+  agg.attachLocal(w1, 1);
+  agg.attachLocal(w2, 2);
+  const old1 = clusterStats(w1, 'gone');
+  const old2 = clusterStats(w2, 'gone');
+  clusterStats(w1, 'kept').upstream_rq_total.inc(7);
+  old1.upstream_rq_total.inc(2);
+  old2.upstream_rq_total.inc(3);
+  old1.upstream_rq_time.record(5);
+  old1.recordResponse(200);
+  w1.flushLayout();
+  w2.flushLayout();
+  assert.equal(agg.snapshotCountersAndGauges().counters.get('cluster.gone.upstream_rq_total'), 5);
+  const names = async (): Promise<string[]> => {
+    const snap = await agg.snapshot();
+    return [...snap.counters.keys(), ...snap.gauges.keys(), ...snap.histograms.keys()].filter((n) => n.startsWith('cluster.gone.'));
+  };
+
+  // One worker retires: the other still has the stats, the sum is that worker's.
+  assert.ok(w1.retire('cluster.gone.') > 40);
+  w1.flushLayout();
+  assert.equal(agg.snapshotCountersAndGauges().counters.get('cluster.gone.upstream_rq_total'), 3);
+  assert.equal(w1.exportHistograms().some((h) => h.name.startsWith('cluster.gone.')), false);
+  // A handle kept from before writes nowhere, and a stat created under the prefix is detached.
+  old1.upstream_rq_total.inc(100);
+  old1.recordResponse(503);
+  w1.flushLayout();
+  assert.equal(agg.snapshotCountersAndGauges().counters.get('cluster.gone.upstream_rq_total'), 3);
+  assert.equal(agg.snapshotCountersAndGauges().counters.has('cluster.gone.upstream_rq_503'), false);
+
+  // The last one retires: gone from counters, gauges and histograms.
+  w2.retire('cluster.gone.');
+  w2.flushLayout();
+  assert.deepEqual(await names(), []);
+  assert.equal(agg.snapshotCountersAndGauges().counters.get('cluster.kept.upstream_rq_total'), 7);
+
+  // Added again: fresh stats from zero.
+  const again = clusterStats(w1, 'gone');
+  again.upstream_rq_total.inc();
+  w1.flushLayout();
+  assert.equal(agg.snapshotCountersAndGauges().counters.get('cluster.gone.upstream_rq_total'), 1);
+  // A full layout (a restarted view) does not bring retired names back.
+  const agg2 = new StatsAggregator();
+  agg2.applyLayout(2, w2.fullLayout());
+  assert.equal([...agg2.snapshotCountersAndGauges().counters.keys()].some((n) => n.startsWith('cluster.gone.')), false);
+});
