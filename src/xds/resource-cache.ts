@@ -106,8 +106,17 @@ export class ResourceCache<T> {
     const raws = new Map<string, string>();
     const errors: string[] = [];
     const failed: string[] = [];
+    /** Names a second copy of which was in the response (the first copy stands). */
+    const duplicated: string[] = [];
     for (const raw of resources) {
       const name = resourceNameOf(this.typeUrl, raw) ?? '';
+      if (name !== '' && parsed.has(name)) {
+        // Envoy's CdsApiHelper/LdsApiImpl: "at this point, the first of these duplicates has
+        // already been successfully applied"; the duplicate is reported in the NACK.
+        duplicated.push(name);
+        errors.push(`duplicate ${this.kind} "${name}" in one response`);
+        continue;
+      }
       // State of the world re-sends every resource: one accepted before, byte for byte the same,
       // is not validated again (validation costs ~0.2 ms per ClusterLoadAssignment).
       const rawJson = JSON.stringify(raw);
@@ -122,7 +131,6 @@ export class ResourceCache<T> {
         if (typeof raw === 'object' && raw !== null && !('@type' in raw)) (raw as Record<string, unknown>)['@type'] = this.typeUrl;
         const { resource } = validateResource<T>(this.typeUrl, fromProtoAny(raw));
         if (name === '') throw new ConfigError(`${this.kind} resource without a name`);
-        if (parsed.has(name)) throw new ConfigError(`duplicate ${this.kind} "${name}" in one response`);
         this.check?.(resource, name, parsed);
         parsed.set(name, resource);
       } catch (e) {
@@ -134,7 +142,7 @@ export class ResourceCache<T> {
     let partialError: string | undefined;
     if (errors.length > 0) {
       const error = errors.join('; ');
-      this.rejected = { version, error, timeMs: nowMs, names: failed };
+      this.rejected = { version, error, timeMs: nowMs, names: [...failed, ...duplicated] };
       if (!this.partial || parsed.size === 0 && this.items.size === 0) return error;
       // Envoy: the failed resources keep their current version (if any); the rest is applied.
       for (const name of failed) {

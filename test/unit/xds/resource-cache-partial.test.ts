@@ -21,3 +21,15 @@ test('a partial cache (LDS/CDS) applies the valid resources of a bad response; t
   assert.equal(typeof strict.accept([{ name: 'a', connect_timeout: '2s' }, { name: 'b', connect_timeout: '-1s' }], 'v2'), 'string');
   assert.equal(strict.get('a')!.connect_timeout, '1s');
 });
+
+test('a name twice in one CDS/LDS response: the first copy is applied, the duplicate is NACKed (Envoy CdsApiHelper)', () => {
+  const c = new ResourceCache<Cluster>(TYPE_URLS.cluster, 'cluster', true, true);
+  c.accept([{ name: 'new', connect_timeout: '1s' }], 'v1');
+  const r = c.accept([{ name: 'new', connect_timeout: '2s' }, { name: 'new', connect_timeout: '3s' }, { name: 'other', connect_timeout: '4s' }], 'v2');
+  assert.ok(typeof r !== 'string');
+  assert.match(r.error ?? '', /duplicate cluster "new" in one response/);
+  assert.equal(c.get('new')!.connect_timeout, '2s');
+  assert.equal(c.get('other')!.connect_timeout, '4s');
+  assert.equal(c.version, 'v1', 'NACKed: the accepted version stays');
+  assert.deepEqual(c.rejected?.names, ['new']);
+});
