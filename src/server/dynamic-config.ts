@@ -221,7 +221,7 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
 
   /** Creates, updates and cancels EDS/RDS subscriptions to match the current clusters and listeners. */
   const reconcile = (): void => {
-    const want = new Map<string, { kind: 'eds' | 'rds'; source: ResolvedSource; names: Set<string>; timeoutMs: number }>();
+    const want = new Map<string, { kind: 'eds' | 'rds'; source: ResolvedSource; names: Set<string> }>();
     const add = (kind: 'eds' | 'rds', cs: Parameters<typeof resolveConfigSource>[1] | undefined, name: string, path: string) => {
       let source: ResolvedSource;
       try {
@@ -232,9 +232,11 @@ export function startDynamicConfig(bootstrap: Bootstrap, baseSnapshot: ConfigSna
       }
       const key = `${kind}|${sourceKey(source)}`;
       let w = want.get(key);
-      if (!w) want.set(key, (w = { kind, source, names: new Set(), timeoutMs: initialFetchTimeoutMs(cs) }));
+      if (!w) want.set(key, (w = { kind, source, names: new Set() }));
       w.names.add(name);
-      if (!known(kind, name)) await_(`${kind}|${name}`, w.timeoutMs);
+      // Each resource waits as long as its own config source says (clusters sharing an ADS stream
+      // may set different initial_fetch_timeout values).
+      if (!known(kind, name)) await_(`${kind}|${name}`, initialFetchTimeoutMs(cs));
     };
     edsUsers.clear();
     rdsUsers.clear();

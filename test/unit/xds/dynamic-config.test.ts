@@ -97,6 +97,27 @@ test('initial_fetch_timeout bounds readiness when the control plane is down', as
   }
 });
 
+test('initial_fetch_timeout is per resource: an EDS cluster listed after a default-timeout one on the same ADS stream still waits only its own', async () => {
+  const server = new XdsServer();
+  const port = await server.listen(0);
+  // web (default 15 s) is answered; ghost (1 s) never is. Listed first, web must not lend ghost its 15 s.
+  server.setResources(TYPE_URLS.cluster, [edsCluster('web'), { ...edsCluster('ghost'), eds_cluster_config: { eds_config: { ads: {}, initial_fetch_timeout: '0.300s' } } }]);
+  server.setResources(TYPE_URLS.endpoint, [cla('web', 1001)]);
+  const b = adsBootstrap(port);
+  const d = startDynamicConfig(b, snapshotFromBootstrap(b, 1), { publish: () => {}, publishEndpoints: () => {} });
+  try {
+    const t0 = Date.now();
+    await d.ready;
+    assert.ok(Date.now() - t0 < 5000, `ready after ${Date.now() - t0} ms`);
+    // ghost's fetch timed out: it is active without endpoints, as Envoy's cluster after its timeout.
+    assert.deepEqual(d.current().clusters.map((c) => c.name), ['xds', 'web', 'ghost']);
+    assert.equal(d.current().endpoints.ghost, undefined);
+  } finally {
+    d.stop();
+    await server.close();
+  }
+});
+
 test('a filesystem subscription (path) reloads its file when it is replaced', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'xds-path-'));
   const file = path.join(dir, 'eds.yaml');
