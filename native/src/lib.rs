@@ -330,6 +330,31 @@ unsafe extern "C" fn js_malloc_trim(env: napi_env, _info: napi_callback_info) ->
     r
 }
 
+/// `mallocArenaMax(n)`: glibc's `mallopt(M_ARENA_MAX, n)`: at most `n` malloc arenas for the
+/// threads created from now on (glibc otherwise gives each new thread its own, up to 8 per core,
+/// and freed memory stays spread over them). Looked up with dlsym like malloc_trim; returns false
+/// when the libc has no mallopt or refuses the value.
+unsafe extern "C" fn js_malloc_arena_max(env: napi_env, info: napi_callback_info) -> napi_value {
+    extern "C" {
+        fn dlsym(handle: *mut std::os::raw::c_void, symbol: *const c_char) -> *mut std::os::raw::c_void;
+    }
+    const M_ARENA_MAX: i32 = -8;
+    let mut argc: usize = 1;
+    let mut argv = [null_mut(); 1];
+    napi_get_cb_info(env, info, &mut argc, argv.as_mut_ptr(), null_mut(), null_mut());
+    let mut n: i32 = 0;
+    let ok_arg = argc >= 1 && napi_get_value_int32(env, argv[0], &mut n) == 0 && n > 0;
+    let f = dlsym(null_mut(), b"mallopt\0".as_ptr() as *const c_char);
+    let mut done = false;
+    if ok_arg && !f.is_null() {
+        let mallopt: unsafe extern "C" fn(i32, i32) -> i32 = std::mem::transmute(f);
+        done = mallopt(M_ARENA_MAX, n) == 1;
+    }
+    let mut r = null_mut();
+    napi_get_boolean(env, done, &mut r);
+    r
+}
+
 fn method(
     name: &'static [u8],
     f: unsafe extern "C" fn(napi_env, napi_callback_info) -> napi_value,
@@ -356,6 +381,7 @@ pub unsafe extern "C" fn napi_register_module_v1(env: napi_env, exports: napi_va
         method(b"listenFd\0", js_listen_fd),
         method(b"acceptFd\0", js_accept_fd),
         method(b"mallocTrim\0", js_malloc_trim),
+        method(b"mallocArenaMax\0", js_malloc_arena_max),
         method(b"xxhash64\0", js_xxhash64),
         method(b"xxhash64Into\0", js_xxhash64_into),
         method(b"xxhash64Lo32\0", js_xxhash64_lo32),

@@ -16,6 +16,8 @@ export interface NativeAddon {
   acceptFd?(fd: number): number;
   /** glibc malloc_trim(0); false when the libc has none (optional: older builds lack it). */
   mallocTrim?(): boolean;
+  /** glibc mallopt(M_ARENA_MAX, n); false when the libc has none (optional: older builds lack it). */
+  mallocArenaMax?(n: number): boolean;
   xxhash64(data: string | Uint8Array, seed?: number | bigint): bigint;
   xxhash64Into(data: string | Uint8Array, seed: number | bigint | undefined, out: Uint32Array): void;
   xxhash64Lo32(data: string | Uint8Array, seed?: number | bigint): number;

@@ -79,6 +79,14 @@ export const mallocTrim: (() => boolean) | undefined =
   addon && typeof addon.mallocTrim === 'function' ? () => addon.mallocTrim!() : undefined;
 
 /**
+ * Caps glibc's malloc arenas at `n` for threads created from now on (`mallopt(M_ARENA_MAX, n)`,
+ * what the MALLOC_ARENA_MAX environment variable sets at process start).
+ * @returns false when the libc has no mallopt. Undefined without the addon.
+ */
+export const mallocArenaMax: ((n: number) => boolean) | undefined =
+  addon && typeof addon.mallocArenaMax === 'function' ? (n) => addon.mallocArenaMax!(n) : undefined;
+
+/**
  * accept4(2) of one waiting connection on a listening socket (non-blocking, close-on-exec).
  * @returns the new fd, or -1 when no connection waits. @throws Error with `code` (EMFILE, ...).
  * Undefined without the addon.

@@ -3,6 +3,10 @@
  * `attache xds-server --dir DIR` runs the bundled file-backed control plane.
  */
 import { isAttacheError } from '../common/errors';
+import { capMallocArenas } from './memory-release';
+
+// First thing, before any thread of ours exists (config loading, workers): see capMallocArenas.
+capMallocArenas();
 
 const argv = process.argv.slice(2);
 let run: Promise<number>;

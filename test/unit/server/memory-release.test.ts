@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startIdleMemoryRelease } from '../../../src/server/memory-release';
-import { mallocTrim } from '../../../src/native';
+import { capMallocArenas, startIdleMemoryRelease } from '../../../src/server/memory-release';
+import { mallocTrim, native } from '../../../src/native';
 
 test('idle memory release: once per idle period, not while busy', async () => {
   let calls = 0;
@@ -17,4 +17,10 @@ test('idle memory release: once per idle period, not while busy', async () => {
 
 test('malloc_trim from the addon runs (glibc)', { skip: mallocTrim === undefined ? 'native addon not built' : false }, () => {
   assert.equal(mallocTrim!(), true);
+});
+
+test('capMallocArenas: capped through the addon unless the user set MALLOC_ARENA_MAX', () => {
+  assert.equal(capMallocArenas({ MALLOC_ARENA_MAX: '8' }), false, 'the user setting wins');
+  // CI builds the addon (.ci/run); glibc has mallopt.
+  assert.equal(capMallocArenas({}), native.available);
 });
