@@ -855,7 +855,9 @@ const UNRESERVED = /%(2[DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa]
 /**
  * `normalize_path` (RFC 3986 section 6: percent-decoding of unreserved characters, then
  * remove_dot_segments) and `merge_slashes`, on the path without its query, as Envoy's
- * PathUtil::canonicalPath and mergeSlashes. @returns null when the path escapes the root.
+ * PathUtil::canonicalPath (Chromium's URL path canonicaliser: a backslash is a slash, and `..`
+ * at the root stays at the root: `/a/..\c` and `/../c` are `/c`) and mergeSlashes.
+ * @returns the path (null is reserved for a path that cannot be normalised; none is, today).
  */
 export function normalizeRequestPath(path: string, normalize: boolean, merge: boolean): string | null {
   const q = path.indexOf('?');
@@ -863,6 +865,7 @@ export function normalizeRequestPath(path: string, normalize: boolean, merge: bo
   const query = q === -1 ? '' : path.slice(q);
   if (normalize) {
     p = p.replace(UNRESERVED, (m) => String.fromCharCode(parseInt(m.slice(1), 16)));
+    if (p.includes('\\')) p = p.replace(/\\/g, '/');
     const out: string[] = [];
     const segs = p.split('/');
     for (let i = 1; i < segs.length; i++) {
@@ -872,8 +875,7 @@ export function normalizeRequestPath(path: string, normalize: boolean, merge: bo
         continue;
       }
       if (seg === '..') {
-        if (out.length === 0) return null;
-        out.pop();
+        if (out.length > 0) out.pop();
         if (i === segs.length - 1) out.push('');
         continue;
       }

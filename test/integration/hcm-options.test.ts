@@ -25,9 +25,16 @@ before(async () => {
   route: { cluster: u, host_rewrite_literal: up.example, append_x_forwarded_host: true }
 - match: { prefix: "/rewrite" }
   route: { cluster: u, host_rewrite_literal: up.example }
+- match: { prefix: "/auto-named" }
+  route: { cluster: named, auto_host_rewrite: true }
+- match: { prefix: "/auto" }
+  route: { cluster: u, auto_host_rewrite: true }
 - match: { prefix: "/" }
   route: { cluster: u }`;
-  const yaml = v3Config({ clusters: { u: [up.port], s: [stall.port] }, routes, hcmExtra: 'normalize_path: true\nmerge_slashes: true\nstream_idle_timeout: 0.5s' });
+  const named = `- name: named
+  type: STATIC
+  load_assignment: { cluster_name: named, endpoints: [{ lb_endpoints: [{ endpoint: { hostname: svc.named.example, address: { socket_address: { address: 127.0.0.1, port_value: ${up.port} } } } }] }] }`;
+  const yaml = v3Config({ clusters: { u: [up.port], s: [stall.port] }, rawClusters: named, routes, hcmExtra: 'normalize_path: true\nmerge_slashes: true\nstream_idle_timeout: 0.5s' });
   proxy = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
 });
 after(async () => {
@@ -49,9 +56,15 @@ test('the normalised path is what the upstream receives; the query is kept', asy
   assert.equal(r.responses[0].body.toString(), 'U /a/b/d?x=1');
 });
 
-test('a path escaping the root is a 400', async () => {
-  const r = await rawRequest(proxy.port, 'GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n');
-  assert.equal(r.responses[0].status, 400);
+test('dot segments above the root stay at the root, and a backslash is a slash (Envoy PathUtil::canonicalPath)', async () => {
+  for (const [sent, seen] of [['/../etc/passwd', '/etc/passwd'], ['/a/b/../../../../c', '/c'], ['/..', '/'], ['/a/..\\c', '/c']]) {
+    const r = await rawRequest(proxy.port, `GET ${sent} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    assert.equal(r.responses[0].status, 200, sent);
+    assert.equal(r.responses[0].body.toString(), `U ${seen}`, sent);
+  }
+  // Routing sees the normalised path too: a backslash cannot reach around a route.
+  const r = await rawRequest(proxy.port, 'GET /x/..\\admin/secret HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(r.responses[0].status, 403);
 });
 
 test('stream_idle_timeout: an upstream that never answers gets the client a 504 "stream timeout" (the request was complete)', async () => {
@@ -70,6 +83,13 @@ test('host_rewrite_literal sends the new Host; x-forwarded-host only with append
   const xfh = up.seen.at(-1)!;
   assert.equal(xfh.headers.host, 'up.example');
   assert.equal(xfh.headers['x-forwarded-host'], 'orig.example');
+});
+
+test('auto_host_rewrite: Host becomes the endpoint hostname; an endpoint without one leaves Host alone (Envoy)', async () => {
+  await rawRequest(proxy.port, 'GET /auto-named HTTP/1.1\r\nHost: orig.example\r\n\r\n');
+  assert.equal(up.seen.at(-1)!.headers.host, 'svc.named.example');
+  await rawRequest(proxy.port, 'GET /auto HTTP/1.1\r\nHost: orig.example\r\n\r\n');
+  assert.equal(up.seen.at(-1)!.headers.host, 'orig.example');
 });
 
 test('Transfer-Encoding other than chunked → 501', async () => {

@@ -179,7 +179,11 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     }
     let authority = head.authority;
     if (route.hostRewriteLiteral !== null) authority = route.hostRewriteLiteral;
-    else if (route.autoHostRewrite) authority = host.hostname !== '' ? host.hostname : host.key;
+    // auto_host_rewrite: the upstream host's hostname (DNS clusters, endpoint.hostname); a host
+    // without one leaves Host alone (Envoy's UpstreamRequest rewrites only when it is not empty).
+    else if (route.autoHostRewrite) {
+      if (host.hostname !== '') authority = host.hostname;
+    }
     else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
     if (authority !== head.authority && route.appendXForwardedHost) headers.push('x-forwarded-host', head.authority);
     if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, this.headerContext(head));
