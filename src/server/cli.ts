@@ -3,14 +3,13 @@
  * `attache xds-server --dir DIR` runs the bundled file-backed control plane.
  */
 import { isAttacheError } from '../common/errors';
-import { capMallocArenas } from './memory-release';
-
-// First thing, before any thread of ours exists (config loading, workers): see capMallocArenas.
-capMallocArenas();
 
 const argv = process.argv.slice(2);
 let run: Promise<number>;
 try {
+  // First thing, before any thread of ours exists (config loading, workers): see capMallocArenas.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require('./memory-release') as typeof import('./memory-release')).capMallocArenas();
   // Loaded here so that an environment error found at load (e.g. a bad ATTACHE_HASH) is one line.
   run =
     argv[0] === 'xds-server'
