@@ -432,7 +432,10 @@ function mutateRequestHeaders(s: ActiveStream): void {
   const internal = trusted && client !== undefined && isInternalAddress(client);
   const edge = !internal && cfg.useRemoteAddress;
   if (internal) h.push('x-envoy-internal', 'true');
-  else {
+  // An edge request (external, use_remote_address): the address it came from, as Envoy's
+  // mutateRequestHeaders sets it (replacing any the client sent).
+  if (edge && client !== undefined) setHeader(h, 'x-envoy-external-address', client);
+  if (!internal) {
     if (controlHeaders) removeControlHeaders(h, edge);
     const only = cfg.routeTable()?.internalOnlyHeaders;
     if (only !== undefined) for (let i = 0; i < only.length; i++) removeHeader(h, only[i]);

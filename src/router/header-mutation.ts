@@ -101,6 +101,17 @@ function compileOperator(token: string, value: string, path: string): Part {
 
 
 
+/** `%REQ(name)%`: a header, or a pseudo-header from the request head (Host is `:authority`). */
+function reqValue(ctx: HeaderContext, name: string): string | undefined {
+  switch (name) {
+    case ':path': return ctx.path;
+    case ':method': return ctx.method;
+    case ':scheme': return ctx.scheme;
+    case 'host': return ctx.authority ?? getFirst(ctx.requestHeaders, name);
+    default: return getFirst(ctx.requestHeaders, name);
+  }
+}
+
 function withPort(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
@@ -124,7 +135,7 @@ function evalPart(p: Exclude<Part, string>, ctx: HeaderContext): string {
     case Op.Hostname: v = kHostname; break;
     default: {
       const names = p.names!;
-      v = getFirst(ctx.requestHeaders, names[0]) ?? (names.length > 1 ? getFirst(ctx.requestHeaders, names[1]) : undefined) ?? '';
+      v = reqValue(ctx, names[0]) ?? (names.length > 1 ? reqValue(ctx, names[1]) : undefined) ?? '';
     }
   }
   return p.maxLen !== undefined && v.length > p.maxLen ? v.slice(0, p.maxLen) : v;

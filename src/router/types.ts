@@ -29,6 +29,11 @@ export interface HeaderContext {
   upstreamRemoteAddress?: string;
   /** Request headers `%REQ(x)%` reads (flat, lowercased names). */
   requestHeaders: string[];
+  /** `%REQ(:method)%`, `%REQ(:path)%` (as received, before a rewrite), `%REQ(:authority)%`/`%REQ(host)%`, `%REQ(:scheme)%`. */
+  method?: string;
+  path?: string;
+  authority?: string;
+  scheme?: string;
 }
 
 /** A composed list of header additions/removals. */

@@ -72,11 +72,13 @@ test('use_remote_address: x-forwarded-for appended (the host address for a loopb
   // Envoy appends config.localAddress() for a loopback peer: the first non-loopback IPv4 address.
   const host = Object.values(os.networkInterfaces()).flat().find((a) => a?.family === 'IPv4' && !a.internal)?.address ?? '127.0.0.1';
   // A prior hop (x-forwarded-for sent): an edge request, not internal; its control headers are dropped.
-  const r = await httpGet(p.port, '/', { 'x-forwarded-for': '203.0.113.7', 'x-envoy-retry-on': '5xx', 'x-envoy-decorator-operation': 'op' });
+  const r = await httpGet(p.port, '/', { 'x-forwarded-for': '203.0.113.7', 'x-envoy-retry-on': '5xx', 'x-envoy-decorator-operation': 'op', 'x-envoy-external-address': '6.6.6.6' });
   assert.equal(r.headers.server, 'attache-edge');
   let seen = u.seen[u.seen.length - 1];
   assert.equal(seen.headers['x-forwarded-for'], `203.0.113.7,${host}`);
   assert.equal(seen.headers['x-envoy-internal'], undefined);
+  // Envoy sets the address an edge request came from (the client's own value is replaced).
+  assert.equal(seen.headers['x-envoy-external-address'], '127.0.0.1');
   assert.equal(seen.headers['x-envoy-retry-on'], undefined);
   assert.equal(seen.headers['x-envoy-decorator-operation'], undefined);
   assert.equal(seen.headers['x-forwarded-proto'], 'http');

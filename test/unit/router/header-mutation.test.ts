@@ -125,6 +125,13 @@ test('command operators', () => {
   assert.deepEqual(h, ['a', '[::1]:5555', 'u', '10.0.0.9:80']);
 });
 
+test('%REQ(...)% reads the pseudo-headers from the request head: :path, :method, :authority (and host), :scheme', () => {
+  const h: string[] = [];
+  const r = mk([hvo('p', '%REQ(:path)%'), hvo('m', '%REQ(:METHOD)%'), hvo('a', '%REQ(:authority)%'), hvo('x-host', '%REQ(host)%'), hvo('s', '%REQ(:scheme)%')]);
+  r.requestHeaders.apply(h, { ...ctx, method: 'GET', path: '/a/b?c=d', authority: 'orig.host', scheme: 'http' });
+  assert.deepEqual(h, ['p', '/a/b?c=d', 'm', 'GET', 'a', 'orig.host', 'x-host', 'orig.host', 's', 'http']);
+});
+
 test('forbidden and invalid header mutations are config errors with paths', () => {
   const bad = (route: Record<string, unknown>) => () => compileRouteTable({ virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c' }, ...route }] }] });
   assert.throws(bad({ request_headers_to_add: [hvo(':path', '/x')] }),

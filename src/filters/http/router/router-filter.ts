@@ -165,6 +165,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       startTimeMs: info.startTimeMs,
       upstreamRemoteAddress: this.host?.key,
       requestHeaders: head.headers,
+      method: head.method,
+      path: head.path,
+      authority: head.authority,
+      scheme: head.scheme,
     };
   }
 
