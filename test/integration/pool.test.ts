@@ -66,6 +66,16 @@ async function rawUpstream(onRequest: (sock: net.Socket, req: string, connIndex:
   };
 }
 
+/** A port on 127.0.0.1 that nothing listens on (connects are refused). */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
 const procs: Array<{ stop(): Promise<unknown> }> = [];
 const ups: Array<{ close(): void }> = [];
 after(async () => {
@@ -329,11 +339,7 @@ test('stale keep-alive race with a chunked request without body bytes: the retri
 });
 
 test('a failed connect fails every request waiting for the pool at once (Envoy purgePendingStreams): 503 UF, not the route timeout', async () => {
-  const closed = net.createServer();
-  closed.listen(0, '127.0.0.1');
-  await once(closed, 'listening');
-  const port = (closed.address() as net.AddressInfo).port;
-  closed.close();
+  const port = await closedPort();
   const p = await startProxy(['-c', writeConfig(v3Config({
     clusters: { up: [port] },
     clusterExtra: { up: 'circuit_breakers: { thresholds: [{ max_connections: 1 }] }' },
@@ -379,4 +385,18 @@ test('HTTP/1.0 upstream responses: kept alive with Connection: keep-alive, close
   for (let i = 0; i < 2; i++) assert.equal((await httpGet(p.port, '/close')).body, 'no');
   assert.equal(up.connections(), 2);
   assert.equal((await httpGet(p.adminPort, '/stats?filter=^cluster\\.up\\.upstream_cx_close_notify$')).body, 'cluster.up.upstream_cx_close_notify: 2\n');
+});
+
+test('the router\'s own replies (here 503 UF) carry the route\'s response_headers_to_add, as Envoy\'s modify_headers_', async () => {
+  const port = await closedPort();
+  const routes = `- match: { prefix: "/dead" }
+  route: { cluster: up }
+  response_headers_to_add: [{ header: { key: x-route, value: dead } }]`;
+  const yaml = v3Config({ clusters: { up: [port] }, routes }).replace('name: local_service', 'name: local_service\n              response_headers_to_add: [{ header: { key: x-vhost, value: v } }]');
+  const p = await startProxy(['-c', writeConfig(yaml), '--concurrency', '1']);
+  procs.push(p);
+  const dead = await rawRequest(p.port, 'GET /dead HTTP/1.1\r\nHost: x\r\n\r\n');
+  assert.equal(dead.responses[0]?.status, 503);
+  assert.equal(dead.responses[0]?.headers['x-route'], 'dead');
+  assert.equal(dead.responses[0]?.headers['x-vhost'], 'v');
 });

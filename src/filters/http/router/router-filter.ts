@@ -85,6 +85,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       return FilterHeadersStatus.StopIteration;
     }
     this.route = route;
+    this.head = head;
     this.cfg.stats.rq_total.inc();
     if (route.idleTimeoutMs !== undefined) cb.setStreamIdleTimeout(route.idleTimeoutMs);
     if (route.kind === 'direct_response') {
@@ -108,7 +109,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const cluster = clusterName === null ? undefined : this.cfg.clusterManager.get(clusterName);
     if (cluster === undefined) {
       this.cfg.stats.no_cluster.inc();
-      cb.sendLocalReply(route.clusterNotFoundStatus ?? 503, '', 'NC');
+      this.replyLocal(route.clusterNotFoundStatus ?? 503, '', 'NC');
       return FilterHeadersStatus.StopIteration;
     }
     this.cluster = cluster;
@@ -137,11 +138,10 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     const host = cluster.chooseHost(lbCtx);
     if (host === null) {
       this.rt.stats.noHealthyUpstream();
-      cb.sendLocalReply(503, 'no healthy upstream', 'UH');
+      this.replyLocal(503, 'no healthy upstream', 'UH');
       return FilterHeadersStatus.StopIteration;
     }
     this.host = host;
-    this.head = head;
     if (log.debugOn) log.debug(`${info.logPrefix()} cluster '${cluster.name}' match for URL '${head.path}'; upstream host ${host.key}`);
     this.requestEnded = endStream;
     this.timeoutMs = route.timeoutMs;
@@ -444,7 +444,22 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
 
   private localFailure(status: number, body: string, flag: string, extraHeaders?: string[]): void {
     this.disarmTimeout();
-    this.cb.sendLocalReply(status, body, flag, extraHeaders);
+    this.replyLocal(status, body, flag, extraHeaders);
+  }
+
+  /**
+   * A reply of the router's own once a route matched (503 NC/UH/UF/UC/UO, 504 UT): the route's
+   * response_headers_to_add (route, virtual host, route configuration) apply, as Envoy's
+   * `modify_headers_` passed to sendLocalReply.
+   */
+  private replyLocal(status: number, body: string, flag: string, extraHeaders?: string[]): void {
+    const route = this.route;
+    let extra = extraHeaders;
+    if (route !== null && !route.responseHeaders.empty && this.head !== null) {
+      extra = extra === undefined ? [] : [...extra];
+      route.responseHeaders.apply(extra, this.headerContext(this.head));
+    }
+    this.cb.sendLocalReply(status, body, flag, extra);
   }
 
   // ---- timeout --------------------------------------------------------------------------------
@@ -495,7 +510,7 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
       this.cb.resetStream('upstream request timeout after the response started');
       return;
     }
-    this.cb.sendLocalReply(504, 'upstream request timeout', 'UT');
+    this.replyLocal(504, 'upstream request timeout', 'UT');
   }
 
   // ---- teardown -------------------------------------------------------------------------------
