@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import * as net from 'node:net';
 import { once } from 'node:events';
 import { httpGet, rawRequest, startProxy, v3Config, writeConfig, type Proxy } from './harness';
+import { freePort } from './xds-helpers';
 
 /** Where the request at the start of `buf` ends, and what of it `onRequest` gets; null: incomplete. */
 type RequestReader = (buf: string) => { end: number; req: string } | null;
@@ -64,16 +65,6 @@ async function rawUpstream(onRequest: (sock: net.Socket, req: string, connIndex:
       server.close();
     },
   };
-}
-
-/** A port on 127.0.0.1 that nothing listens on (connects are refused). */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const procs: Array<{ stop(): Promise<unknown> }> = [];
@@ -339,7 +330,7 @@ test('stale keep-alive race with a chunked request without body bytes: the retri
 });
 
 test('a failed connect fails every request waiting for the pool at once (Envoy purgePendingStreams): 503 UF, not the route timeout', async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const p = await startProxy(['-c', writeConfig(v3Config({
     clusters: { up: [port] },
     clusterExtra: { up: 'circuit_breakers: { thresholds: [{ max_connections: 1 }] }' },
@@ -388,7 +379,7 @@ test('HTTP/1.0 upstream responses: kept alive with Connection: keep-alive, close
 });
 
 test('the router\'s own replies (here 503 UF) carry the route\'s response_headers_to_add, as Envoy\'s modify_headers_', async () => {
-  const port = await closedPort();
+  const port = await freePort();
   const routes = `- match: { prefix: "/dead" }
   route: { cluster: up }
   response_headers_to_add: [{ header: { key: x-route, value: dead } }]`;
