@@ -25,6 +25,8 @@ before(async () => {
   route: { cluster: u, host_rewrite_literal: up.example, append_x_forwarded_host: true }
 - match: { prefix: "/rewrite" }
   route: { cluster: u, host_rewrite_literal: up.example }
+- match: { prefix: "/by-header" }
+  route: { cluster: u, host_rewrite_header: x-newhost }
 - match: { prefix: "/auto-named" }
   route: { cluster: named, auto_host_rewrite: true }
 - match: { prefix: "/auto" }
@@ -90,6 +92,13 @@ test('auto_host_rewrite: Host becomes the endpoint hostname; an endpoint without
   assert.equal(up.seen.at(-1)!.headers.host, 'svc.named.example');
   await rawRequest(proxy.port, 'GET /auto HTTP/1.1\r\nHost: orig.example\r\n\r\n');
   assert.equal(up.seen.at(-1)!.headers.host, 'orig.example');
+});
+
+test('host_rewrite_header: Host from the header; an absent or empty one leaves Host alone (Envoy)', async () => {
+  for (const [extra, host] of [['x-newhost: new.example\r\n', 'new.example'], ['x-newhost:\r\n', 'orig.example'], ['', 'orig.example']]) {
+    await rawRequest(proxy.port, `GET /by-header HTTP/1.1\r\nHost: orig.example\r\n${extra}\r\n`);
+    assert.equal(up.seen.at(-1)!.headers.host, host, JSON.stringify(extra));
+  }
 });
 
 test('Transfer-Encoding other than chunked → 501', async () => {

@@ -188,7 +188,11 @@ export class RouterFilter implements HttpFilter, PoolCallbacks, UpstreamResponse
     else if (route.autoHostRewrite) {
       if (host.hostname !== '') authority = host.hostname;
     }
-    else if (route.hostRewriteHeader !== null) authority = getHeader(headers, route.hostRewriteHeader) ?? authority;
+    else if (route.hostRewriteHeader !== null) {
+      // host_rewrite_header: an absent or empty header leaves Host alone (Envoy skips empty values).
+      const v = getHeader(headers, route.hostRewriteHeader);
+      if (v !== undefined && v !== '') authority = v;
+    }
     if (authority !== head.authority && route.appendXForwardedHost) headers.push('x-forwarded-host', head.authority);
     if (!route.requestHeaders.empty) route.requestHeaders.apply(headers, this.headerContext(head));
     // A client's x-envoy-upstream-rq-timeout-ms replaces the route timeout and is not forwarded
