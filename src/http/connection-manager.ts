@@ -383,13 +383,7 @@ export class DownstreamConnection implements Http1Handler {
       return;
     }
     if (cfg.normalizePath || cfg.mergeSlashes) {
-      const n = normalizeRequestPath(head.path, cfg.normalizePath, cfg.mergeSlashes);
-      if (n === null) {
-        this.closeAfterResponse = true;
-        stream.sendLocalReply(400, 'Bad Request', 'DPE');
-        return;
-      }
-      head.path = n;
+      head.path = normalizeRequestPath(head.path, cfg.normalizePath, cfg.mergeSlashes);
     }
     // Upgrade (WebSocket etc.): allowed per HCM upgrade_configs, overridable per route.
     let upgradeType: string | null = null;
@@ -857,9 +851,9 @@ const UNRESERVED = /%(2[DEde]|3[0-9]|4[1-9A-Fa-f]|5[0-9Aa]|6[1-9A-Fa-f]|7[0-9Aa]
  * remove_dot_segments) and `merge_slashes`, on the path without its query, as Envoy's
  * PathUtil::canonicalPath (Chromium's URL path canonicaliser: a backslash is a slash, and `..`
  * at the root stays at the root: `/a/..\c` and `/../c` are `/c`) and mergeSlashes.
- * @returns the path (null is reserved for a path that cannot be normalised; none is, today).
+ * Every path normalises (Envoy rejects none that llhttp accepts).
  */
-export function normalizeRequestPath(path: string, normalize: boolean, merge: boolean): string | null {
+export function normalizeRequestPath(path: string, normalize: boolean, merge: boolean): string {
   const q = path.indexOf('?');
   let p = q === -1 ? path : path.slice(0, q);
   const query = q === -1 ? '' : path.slice(q);

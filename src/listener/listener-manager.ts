@@ -241,9 +241,7 @@ class ActiveListener {
   }
 
   private discourageOne(c: DownstreamConnection): void {
-    const left = this.discourageUntil - Date.now();
-    if (this.discourageImmediate || left <= 1) c.draining = true;
-    else setTimeout(markDraining, clampTimeoutMs(Math.floor(Math.random() * left)), c).unref();
+    drainWithin(c, this.discourageUntil - Date.now(), this.discourageImmediate);
   }
 
   /**
@@ -255,10 +253,7 @@ class ActiveListener {
   drainOpenConnections(timeMs: number, immediate: boolean): void {
     const open = [...this.connections];
     if (open.length === 0) return;
-    for (const c of open) {
-      if (immediate || timeMs <= 1) c.draining = true;
-      else setTimeout(markDraining, clampTimeoutMs(Math.floor(Math.random() * timeMs)), c).unref();
-    }
+    for (const c of open) drainWithin(c, timeMs, immediate);
     setTimeout(() => {
       for (const c of open) if (this.connections.has(c)) c.destroy();
     }, clampTimeoutMs(timeMs)).unref();
@@ -293,6 +288,16 @@ class ActiveListener {
 
 function markDraining(c: DownstreamConnection): void {
   c.draining = true;
+}
+
+/**
+ * Makes `c` answer its next request with `connection: close` from a moment picked uniformly over
+ * the next `windowMs` (gradual: as DrainManagerImpl's addOnDrainCloseCb, P(close) grows linearly
+ * to 1 at the deadline), or at once (`immediate`, or a window of a millisecond or less).
+ */
+function drainWithin(c: DownstreamConnection, windowMs: number, immediate: boolean): void {
+  if (immediate || windowMs <= 1) c.draining = true;
+  else setTimeout(markDraining, clampTimeoutMs(Math.floor(Math.random() * windowMs)), c).unref();
 }
 
 /**
